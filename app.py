@@ -1,0 +1,15 @@
+"""Driftwatch: the router. Page config, the shared sidebar, then the chosen page."""
+
+import streamlit as st
+
+from ui import data
+from ui.sidebar import render_sidebar
+
+st.set_page_config(page_title="Driftwatch", page_icon=":material/monitoring:", layout="wide")
+
+render_sidebar(data.store())
+st.navigation(
+    [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    ]
+).run()

@@ -1,0 +1,10 @@
+"""Driftwatch's library: storage, windows, drift and figures. It never imports streamlit.
+
+The pipeline hook is :func:`log_records`; everything else is reached through
+its module (``monitoring.store``, ``monitoring.windows`` ...).
+"""
+
+from monitoring.errors import MonitoringError
+from monitoring.ingest import log_records
+
+__all__ = ["MonitoringError", "log_records"]

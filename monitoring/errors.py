@@ -1,0 +1,34 @@
+"""The one exception hierarchy of Driftwatch's library.
+
+Every error the library raises on purpose is a :class:`MonitoringError`, so a
+page or the CLI can catch one type and show its message, which always names
+the thing at fault (file, column, value, model).
+"""
+
+from __future__ import annotations
+
+
+class MonitoringError(Exception):
+    """Base class of every error Driftwatch raises on purpose."""
+
+
+class SpecError(MonitoringError):
+    """A model spec is malformed or contradicts itself."""
+
+
+class ValidationError(MonitoringError):
+    """Records do not match their model's spec; nothing was written."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing was written:\n{lines}")
+
+
+class ModelNotFoundError(MonitoringError):
+    """No model of that name is registered in the store."""
+
+
+class StoreError(MonitoringError):
+    """The DuckDB store failed or is unavailable."""

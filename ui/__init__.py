@@ -1,0 +1,1 @@
+"""Streamlit-side helpers: caching, the shared sidebar and session keys."""
