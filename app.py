@@ -3,13 +3,16 @@
 import streamlit as st
 
 from ui import data
+from ui.router import require_router
 from ui.sidebar import render_sidebar
 
+require_router()
 st.set_page_config(page_title="Driftwatch", page_icon=":material/monitoring:", layout="wide")
 
 render_sidebar(data.store())
 st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/table:"),
     ]
 ).run()

@@ -29,7 +29,8 @@ import pandas as pd
 from monitoring.errors import ModelNotFoundError, StoreError
 from monitoring.schema import ModelSpec
 
-DEFAULT_DB = Path("data") / "driftwatch.duckdb"
+# Anchored at the checkout, so the app and the CLI agree wherever they are started from.
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "driftwatch.duckdb"
 DB_ENV = "DRIFTWATCH_DB"
 IMPORT_COLUMN = "_dw_import"
 _LOCK_WAIT_SECONDS = 15.0
@@ -59,6 +60,11 @@ CREATE TABLE IF NOT EXISTS dw_imports (
 def default_db_path() -> Path:
     """The database the CLI and the app use unless told otherwise (``DRIFTWATCH_DB`` wins)."""
     return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def using_default_db() -> bool:
+    """True unless ``DRIFTWATCH_DB`` names another database."""
+    return not os.environ.get(DB_ENV)
 
 
 def quote_ident(name: str) -> str:

@@ -123,3 +123,17 @@ def _windows(frame: pd.DataFrame) -> list[Window]:
         Window(r.start.to_pydatetime(), r.end.to_pydatetime(), int(r.n), int(r.labelled))
         for r in frame.itertuples(index=False)
     ]
+
+
+def window_records(
+    store: Store, model: str, start: dt.datetime, end: dt.datetime, limit: int = 500
+) -> pd.DataFrame:
+    """The newest ``limit`` records of ``[start, end)``, newest first, in the spec's columns."""
+    spec = store.spec(model)
+    ts = quote_ident(spec.timestamp)
+    columns = ", ".join(quote_ident(c) for c in spec.columns())
+    return store.query(
+        f"SELECT {columns} FROM {store.table(model)} WHERE {ts} >= ? AND {ts} < ? "
+        f"ORDER BY {ts} DESC LIMIT ?",
+        [start, end, limit],
+    )

@@ -6,7 +6,10 @@ from monitoring.figures import volume_figure
 from monitoring.overview import overview_table
 from ui import data
 from ui.charts import show_figure
+from ui.router import require_router
 from ui.sidebar import current_selection
+
+require_router()
 
 st.title("Overview")
 selection = current_selection()
@@ -69,5 +72,3 @@ show_figure(
     volume_figure(weeks, summary.spec.reference, (selection.start, selection.end)),
     name=f"{selection.model}_weekly_volume",
 )
-with st.expander("Spec: column roles"):
-    st.dataframe(summary.spec.roles_table(), hide_index=True)

