@@ -18,7 +18,7 @@ from monitoring.windows import Window
 
 REFERENCE_COLOUR = "#4C78A8"
 CURRENT_COLOUR = "#F58518"
-PENDING_COLOUR = "#C9CED6"
+NEUTRAL_COLOUR = "#9AA5B1"
 TEMPLATE = "plotly_white"
 FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
 
@@ -29,27 +29,32 @@ def volume_figure(
     current: tuple[dt.datetime, dt.datetime] | None = None,
     title: str = "Records per week",
 ) -> go.Figure:
-    """Stacked bars of labelled and label-pending records per window.
+    """Stacked bars of labelled and label-pending (hatched) records per window.
 
-    The reference window is shaded in the reference colour and the chosen
-    production window in the current colour, so the user sees which weeks
-    each side of a comparison covers.
+    Bars inside the reference window take the reference colour, bars that
+    overlap the chosen production window the current colour, and the rest a
+    neutral grey, so the user sees which weeks each side of a comparison covers.
     """
     starts = [w.start for w in windows]
+    colours = [_window_colour(w, reference, current) for w in windows]
     fig = go.Figure()
     fig.add_bar(
         x=starts,
         y=[w.labelled for w in windows],
         name="labelled",
-        marker_color=REFERENCE_COLOUR,
-        hovertemplate="%{x|%Y-%m-%d}: %{y:,} labelled<extra></extra>",
+        marker_color=colours,
+        hovertemplate="week of %{x|%Y-%m-%d}: %{y:,} labelled<extra></extra>",
     )
     fig.add_bar(
         x=starts,
         y=[w.rows - w.labelled for w in windows],
         name="label pending",
-        marker_color=PENDING_COLOUR,
-        hovertemplate="%{x|%Y-%m-%d}: %{y:,} pending<extra></extra>",
+        marker={
+            "color": "white",
+            "line": {"color": colours, "width": 1},
+            "pattern": {"shape": "/", "fgcolor": colours, "solidity": 0.4},
+        },
+        hovertemplate="week of %{x|%Y-%m-%d}: %{y:,} label pending<extra></extra>",
     )
     _shade(fig, reference.start, reference.end, REFERENCE_COLOUR, "reference")
     if current is not None:
@@ -60,6 +65,7 @@ def volume_figure(
         title={"text": title, "x": 0},
         xaxis_title="week starting",
         yaxis_title="records",
+        yaxis_tickformat=",",
         legend={
             "orientation": "h",
             "y": 1.02,
@@ -70,6 +76,16 @@ def volume_figure(
         },
     )
     return _style(fig)
+
+
+def _window_colour(
+    window: Window, reference: ReferenceWindow, current: tuple[dt.datetime, dt.datetime] | None
+) -> str:
+    if window.start < reference.end and window.end > reference.start:
+        return REFERENCE_COLOUR
+    if current is not None and window.start < current[1] and window.end > current[0]:
+        return CURRENT_COLOUR
+    return NEUTRAL_COLOUR
 
 
 def _shade(fig: go.Figure, start: dt.datetime, end: dt.datetime, colour: str, label: str) -> None:
