@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from monitoring.demo import build_demo
+from monitoring.drift_cli import add_drift_command
 from monitoring.errors import MonitoringError
 from monitoring.ingest import import_file
 from monitoring.overview import all_overviews
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--if-missing", action="store_true", help="do nothing when the database file already exists"
     )
+    add_drift_command(commands)
     return parser
 
 
