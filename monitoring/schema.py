@@ -34,6 +34,34 @@ class ReferenceWindow:
         return f"{_short(self.start)} → {_short(self.end)}"
 
 
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "brier")
+REGRESSION_METRICS = ("mae", "rmse", "mape", "r2")
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """When a window counts as a breach for ``python -m monitoring check``.
+
+    Any one rule that holds is a breach. ``drifted_share`` is a share of the
+    tested features (0–1); ``features`` breach when any of them drifted;
+    ``min_metrics`` / ``max_metrics`` are (metric, bound) pairs that breach when
+    a realized metric falls below / rises above its bound; ``band_metrics``
+    breach when the metric leaves its reference band.
+    """
+
+    drifted_share: float | None = None
+    features: tuple[str, ...] = ()
+    min_metrics: tuple[tuple[str, float], ...] = ()
+    max_metrics: tuple[tuple[str, float], ...] = ()
+    band_metrics: tuple[str, ...] = ()
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Every metric some rule looks at."""
+        named = [m for m, _ in self.min_metrics + self.max_metrics] + list(self.band_metrics)
+        return tuple(dict.fromkeys(named))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """What Driftwatch knows about one monitored model.
@@ -55,6 +83,7 @@ class ModelSpec:
     id: str | None = None
     positive_label: str | None = None
     description: str = ""
+    alerts: AlertRules = AlertRules()
 
     def __post_init__(self) -> None:
         _check(self)
@@ -110,13 +139,21 @@ class ModelSpec:
         """Inverse of :meth:`to_json`."""
         data: dict[str, Any] = json.loads(text)
         ref = data.pop("reference")
+        alerts = data.pop("alerts", {})
         fields: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
         }
         reference = ReferenceWindow(
             dt.datetime.fromisoformat(ref["start"]), dt.datetime.fromisoformat(ref["end"])
         )
-        return cls(reference=reference, **fields)
+        rules = AlertRules(
+            drifted_share=alerts.get("drifted_share"),
+            features=tuple(alerts.get("features", ())),
+            min_metrics=tuple((m, float(v)) for m, v in alerts.get("min_metrics", ())),
+            max_metrics=tuple((m, float(v)) for m, v in alerts.get("max_metrics", ())),
+            band_metrics=tuple(alerts.get("band_metrics", ())),
+        )
+        return cls(reference=reference, alerts=rules, **fields)
 
 
 def load_spec(path: str | Path) -> ModelSpec:
@@ -148,6 +185,7 @@ def spec_from_dict(raw: dict[str, Any]) -> ModelSpec:
         "positive_label",
         "features",
         "reference",
+        "alerts",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -178,7 +216,32 @@ def spec_from_dict(raw: dict[str, Any]) -> ModelSpec:
             _moment(reference["start"], "reference.start"),
             _moment(reference["end"], "reference.end"),
         ),
+        alerts=_alerts(raw.get("alerts", {})),
     )
+
+
+def _alerts(raw: Any) -> AlertRules:
+    known = {"drifted_share", "features", "min_metrics", "max_metrics", "band_metrics"}
+    if not isinstance(raw, dict) or set(raw) - known:
+        raise SpecError(f"[alerts] must be a table with keys among {sorted(known)}")
+    share = raw.get("drifted_share")
+    if share is not None and (isinstance(share, bool) or not isinstance(share, int | float)):
+        raise SpecError(f"'alerts.drifted_share' must be a number, got {share!r}")
+    return AlertRules(
+        drifted_share=None if share is None else float(share),
+        features=_names(raw.get("features", []), "alerts.features"),
+        min_metrics=_bounds(raw.get("min_metrics", {}), "alerts.min_metrics"),
+        max_metrics=_bounds(raw.get("max_metrics", {}), "alerts.max_metrics"),
+        band_metrics=_names(raw.get("band_metrics", []), "alerts.band_metrics"),
+    )
+
+
+def _bounds(raw: Any, key: str) -> tuple[tuple[str, float], ...]:
+    if not isinstance(raw, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in raw.values()
+    ):
+        raise SpecError(f"[{key}] must map metric names to numbers, e.g. f1 = 0.4")
+    return tuple((str(k), float(v)) for k, v in raw.items())
 
 
 def _check(spec: ModelSpec) -> None:
@@ -205,6 +268,23 @@ def _check(spec: ModelSpec) -> None:
         raise SpecError("a binary model has at most one score column: P(positive_label)")
     if spec.positive_label is not None and spec.task != "binary":
         raise SpecError("positive_label is only for binary models")
+    _check_alerts(spec)
+
+
+def _check_alerts(spec: ModelSpec) -> None:
+    rules = spec.alerts
+    if rules.drifted_share is not None and not 0 < rules.drifted_share <= 1:
+        raise SpecError(f"alerts.drifted_share must be in (0, 1], got {rules.drifted_share}")
+    unknown = [f for f in rules.features if f not in spec.features]
+    if unknown:
+        raise SpecError(f"alerts.features {unknown} are not features of the model")
+    valid = REGRESSION_METRICS if spec.task == "regression" else CLASSIFICATION_METRICS
+    wrong = [m for m in rules.metrics if m not in valid]
+    if wrong:
+        raise SpecError(
+            f"alert metric(s) {wrong} do not apply to a {spec.task} model; "
+            f"valid metrics are {list(valid)}"
+        )
 
 
 def _text(value: Any, key: str) -> str:

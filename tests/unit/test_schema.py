@@ -102,3 +102,43 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
 def test_a_model_needs_features() -> None:
     with pytest.raises(SpecError, match="at least one feature"):
         tiny_spec(numeric_features=(), categorical_features=())
+
+
+ALERTS = """
+[alerts]
+drifted_share = 0.3
+features = ["a"]
+band_metrics = ["f1"]
+[alerts.min_metrics]
+f1 = 0.4
+roc_auc = 0.7
+[alerts.max_metrics]
+brier = 0.2
+"""
+
+
+def test_alert_rules_load_and_survive_the_store(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, SPEC + ALERTS))
+    assert spec.alerts.drifted_share == 0.3
+    assert spec.alerts.features == ("a",)
+    assert spec.alerts.min_metrics == (("f1", 0.4), ("roc_auc", 0.7))
+    assert spec.alerts.max_metrics == (("brier", 0.2),)
+    assert spec.alerts.metrics == ("f1", "roc_auc", "brier")
+    assert ModelSpec.from_json(spec.to_json()) == spec
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("drifted_share = 0.3", "drifted_share = 1.5"), "must be in (0, 1]"),
+        (("drifted_share = 0.3", 'drifted_share = "lots"'), "must be a number"),
+        (('features = ["a"]', 'features = ["zzz"]'), "alerts.features ['zzz'] are not features"),
+        (("f1 = 0.4", "mae = 3"), "alert metric(s) ['mae'] do not apply to a binary model"),
+        (("f1 = 0.4", 'f1 = "high"'), "must map metric names to numbers"),
+        (("band_metrics", "colour = 1\nband_metrics"), "[alerts] must be a table with keys"),
+    ],
+)
+def test_bad_alert_rules_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    with pytest.raises(SpecError) as err:
+        load_spec(write(tmp_path, SPEC + ALERTS.replace(*change)))
+    assert message in str(err.value)
