@@ -17,6 +17,7 @@ from monitoring.drift_cli import add_drift_command
 from monitoring.errors import MonitoringError
 from monitoring.ingest import import_file
 from monitoring.overview import all_overviews
+from monitoring.performance_cli import add_performance_command
 from monitoring.schema import load_spec
 from monitoring.store import Store, default_db_path
 
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         "--if-missing", action="store_true", help="do nothing when the database file already exists"
     )
     add_drift_command(commands)
+    add_performance_command(commands)
     return parser
 
 
