@@ -13,6 +13,7 @@ render_sidebar(data.store())
 st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/feature_drift.py", title="Feature drift", icon=":material/bar_chart:"),
         st.Page("pages/data.py", title="Data", icon=":material/table:"),
     ]
 ).run()

@@ -85,6 +85,29 @@ _TEST_NAMES = {
 }
 
 
+def drift_config(
+    detector: str = "auto",
+    correction: str = "bonferroni",
+    p_threshold: float = 0.05,
+    min_effect: float = DEFAULT_MIN_EFFECT,
+    sample_cap: int | None = None,
+    n_permutations: int = 100,
+    drift_share: float | None = None,
+    seed: int = 0,
+) -> DriftConfig:
+    """A validated :class:`DriftConfig` (unknown detectors and corrections list the valid ones)."""
+    return DriftConfig(
+        detector=detector,
+        correction=correction,
+        p_threshold=p_threshold,
+        min_effect=min_effect,
+        sample_cap=sample_cap,
+        n_permutations=n_permutations,
+        drift_share=drift_share,
+        seed=seed,
+    )
+
+
 def run_drift(
     store: Store,
     model: str,
@@ -116,21 +139,26 @@ def run_drift(
         unknown model; :class:`~monitoring.detectors.BackendMissingError` when
         a multivariate detector's library is missing.
     """
+    config = drift_config(
+        detector, correction, p_threshold, min_effect, sample_cap, n_permutations, drift_share, seed
+    )
+    return run_configured(store, model, config, current, reference, use_stored, workers)
+
+
+def run_configured(
+    store: Store,
+    model: str,
+    config: DriftConfig,
+    current: Bounds,
+    reference: Bounds | None = None,
+    use_stored: bool = True,
+    workers: int = 2,
+) -> DriftReport:
+    """:func:`run_drift` with a ready :class:`DriftConfig`."""
     from monitoring import results  # results imports this module's types
 
-    config = DriftConfig(
-        detector=detector,
-        correction=correction,
-        p_threshold=p_threshold,
-        min_effect=min_effect,
-        sample_cap=sample_cap,
-        n_permutations=n_permutations,
-        drift_share=drift_share,
-        seed=seed,
-    )
     spec = store.spec(model)
-    ref = _bounds(reference or (spec.reference.start, spec.reference.end), "reference")
-    cur = _bounds(current, "current")
+    ref, cur = _question(spec, reference, current)
     if config.detector in MULTIVARIATE:
         detectors.require(detectors.detector_class(config.detector).backend)
     key = results.run_key(model, config, ref, cur)
@@ -142,6 +170,22 @@ def run_drift(
     report = compute_drift(store, spec, config, ref, cur, workers=workers)
     results.save(store, key, report, watermark)
     return report
+
+
+def stored_drift(
+    store: Store, model: str, config: DriftConfig, current: Bounds, reference: Bounds | None = None
+) -> DriftReport | None:
+    """The stored, still fresh answer to this question, or ``None`` (nothing is computed)."""
+    from monitoring import results
+
+    ref, cur = _question(store.spec(model), reference, current)
+    key = results.run_key(model, config, ref, cur)
+    return results.load(store, key, results.watermark(store, model, (ref, cur)))
+
+
+def _question(spec: ModelSpec, reference: Bounds | None, current: Bounds) -> tuple[Bounds, Bounds]:
+    ref = _bounds(reference or (spec.reference.start, spec.reference.end), "reference")
+    return ref, _bounds(current, "current")
 
 
 def compute_drift(

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
+
 from monitoring.effects import CategoryCounts, EffectSizes, Histogram
 from monitoring.errors import MonitoringError
 from monitoring.profiles import Bounds
@@ -194,3 +196,41 @@ class DriftReport:
         raise MonitoringError(
             f"no column {name!r} in this report; columns: {[c.column for c in self.columns]}"
         )
+
+
+EFFECT_LABELS = {"wasserstein_normed": "W/σ", "jensen_shannon": "JS"}
+
+
+def report_table(columns: tuple[ColumnDrift, ...]) -> pd.DataFrame:
+    """One row per column, the largest effect first (untested columns last).
+
+    ``drifted`` is ``None`` for a column that could not be tested; ``note``
+    says why, or which test ran and why.
+    """
+    rows = [
+        {
+            "column": c.column,
+            "drifted": c.drifted,
+            "test": c.test or "—",
+            "p-value": c.p_value,
+            "effect": c.effect,
+            "measure": EFFECT_LABELS.get(c.effect_name, c.effect_name),
+            "statistic": c.statistic,
+            "PSI": c.effects.psi,
+            "missing ref": c.missing_reference,
+            "missing cur": c.missing_current,
+            "unseen": c.unseen_share,
+            "n ref": c.n_reference,
+            "n cur": c.n_current,
+            "kind": c.kind,
+            "note": c.note,
+        }
+        for c in columns
+    ]
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    numbers = ["p-value", "effect", "statistic", "PSI", "missing ref", "missing cur", "unseen"]
+    table[numbers] = table[numbers].astype("float64")  # None shows as blank, not "None"
+    order = table["effect"].fillna(-1.0).sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)

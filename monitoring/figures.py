@@ -75,7 +75,7 @@ def volume_figure(
             "traceorder": "normal",
         },
     )
-    return _style(fig)
+    return style_figure(fig)
 
 
 def _window_colour(
@@ -102,8 +102,9 @@ def _shade(fig: go.Figure, start: dt.datetime, end: dt.datetime, colour: str, la
     )
 
 
-def _style(fig: go.Figure) -> go.Figure:
+def style_figure(fig: go.Figure, height: int = 360) -> go.Figure:
+    """Apply the house template, font, margins and height; returns ``fig``."""
     fig.update_layout(
-        template=TEMPLATE, font=FONT, margin={"l": 60, "r": 20, "t": 60, "b": 50}, height=360
+        template=TEMPLATE, font=FONT, margin={"l": 60, "r": 20, "t": 60, "b": 50}, height=height
     )
     return fig

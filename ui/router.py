@@ -14,7 +14,12 @@ from streamlit.runtime.pages_manager import PagesManager
 
 
 def require_router() -> None:
-    """Rerun through ``app.py`` when a page was started without it."""
+    """Rerun through ``app.py`` when a page was started without it.
+
+    In a server this happens at most once per process: the flag stays off.
+    (AppTest switches it back on before every run; tests/app/conftest.py keeps
+    it off there, as it is in a running server.)
+    """
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()

@@ -1,0 +1,138 @@
+import pytest
+
+from monitoring.drift_figures import category_shares, distribution_figure, grid_figure, result_line
+from monitoring.drift_report import ColumnDrift
+from monitoring.effects import CategoryCounts, EffectSizes, Histogram
+from monitoring.figures import CURRENT_COLOUR, REFERENCE_COLOUR
+
+
+def column(**changes: object) -> ColumnDrift:
+    fields: dict[str, object] = {
+        "column": "age",
+        "role": "feature",
+        "kind": "numeric",
+        "status": "tested",
+        "test": "ks",
+        "note": "auto: numeric → Kolmogorov–Smirnov",
+        "statistic": 0.25,
+        "statistic_name": "KS D",
+        "p_value": 0.001,
+        "threshold": 0.01,
+        "effects": EffectSizes(
+            psi=0.2, jensen_shannon=0.1, wasserstein=1.0, wasserstein_normed=0.3
+        ),
+        "effect_name": "wasserstein_normed",
+        "effect": 0.3,
+        "n_reference": 100,
+        "n_current": 50,
+        "missing_reference": 0.0,
+        "missing_current": 0.1,
+        "unseen": (),
+        "unseen_share": None,
+        "significant": True,
+        "drifted": True,
+        "histogram": Histogram(
+            edges=(0.0, 1.0, 2.0, 4.0), reference=(50, 30, 20), current=(10, 15, 25)
+        ),
+    }
+    fields.update(changes)
+    return ColumnDrift(**fields)  # type: ignore[arg-type]
+
+
+def categorical(**changes: object) -> ColumnDrift:
+    counts = CategoryCounts(
+        categories=("a", "b", "c", "d", "new"),
+        reference=(40, 30, 20, 10, 0),
+        current=(10, 10, 10, 10, 40),
+    )
+    fields: dict[str, object] = {
+        "kind": "categorical",
+        "test": "chi2",
+        "statistic_name": "chi²",
+        "histogram": None,
+        "categories": counts,
+        "effect_name": "jensen_shannon",
+        "effect": 0.4,
+        "missing_reference": 0.2,
+        "missing_current": 0.0,
+    }
+    fields.update(changes)
+    return column(**fields)
+
+
+def test_numeric_histogram_shares_on_shared_bins() -> None:
+    fig = distribution_figure(column())
+    ref, cur = fig.data
+    assert (ref.name, cur.name) == ("reference", "current")
+    assert ref.marker.color == REFERENCE_COLOUR and cur.marker.color == CURRENT_COLOUR
+    assert list(ref.x) == [0.5, 1.5, 3.0] and list(ref.width) == [1.0, 1.0, 2.0]
+    assert list(ref.y) == pytest.approx([0.5, 0.3, 0.2])
+    assert list(cur.y) == pytest.approx([0.2, 0.3, 0.5])
+    assert ref.offsetgroup == cur.offsetgroup  # overlaid, not side by side
+    assert fig.layout.title.text == "age: reference vs current"
+    assert fig.layout.xaxis.title.text == "age"
+    assert fig.layout.yaxis.title.text == "share of values"
+    assert "KS D = 0.25 · p = 0.001 · W/σ = 0.3 · missing 0.0% → 10.0%" in (
+        fig.layout.annotations[0].text
+    )
+
+
+def test_ecdf_view_is_cumulative() -> None:
+    ref, _ = distribution_figure(column(), view="ecdf").data
+    assert list(ref.x) == [0.0, 1.0, 2.0, 4.0]
+    assert list(ref.y) == pytest.approx([0, 0.5, 0.8, 1.0])
+    assert ref.line.shape == "hv"
+
+
+def test_categorical_bars_fold_the_tail_and_mark_unseen_and_missing() -> None:
+    labels, ref, cur, unseen = category_shares(categorical(), top=2)
+    assert labels == ["a", "b", "new (unseen)", "other (2)", "(missing)"]
+    # Reference: 100 non-null values are 80 % of its rows (20 % missing).
+    assert ref == pytest.approx([0.32, 0.24, 0.0, 0.24, 0.2])
+    assert cur == pytest.approx([0.125, 0.125, 0.5, 0.25, 0.0])
+    assert unseen == [False, False, True, False, False]
+    fig = distribution_figure(categorical())
+    assert fig.layout.barmode == "group"
+    assert list(fig.data[1].marker.pattern.shape)[4] == "/"
+
+
+def test_many_unseen_categories_fold_together() -> None:
+    counts = CategoryCounts(
+        categories=("a", "x", "y", "z", "w"), reference=(10, 0, 0, 0, 0), current=(6, 1, 1, 1, 1)
+    )
+    labels, _, cur, unseen = category_shares(
+        categorical(categories=counts, missing_reference=0.0), top=5
+    )
+    assert labels == ["a", "unseen (4)"] and unseen == [False, True]
+    assert cur == pytest.approx([0.6, 0.4])
+
+
+def test_an_untested_column_says_why() -> None:
+    empty = column(
+        status="all_missing",
+        note="all values are NULL in the current window",
+        p_value=None,
+        statistic=None,
+        histogram=None,
+        drifted=None,
+    )
+    fig = distribution_figure(empty)
+    assert len(fig.data) == 0
+    texts = [a.text for a in fig.layout.annotations]
+    assert "all values are NULL in the current window" in texts
+    assert result_line(empty) == "not tested: all values are NULL in the current window"
+
+
+def test_grid_has_one_cell_per_column_and_one_legend() -> None:
+    fig = grid_figure([column(), categorical(), column(column="income")])
+    assert [a.text for a in fig.layout.annotations] == [
+        "age · W/σ = 0.3",
+        "age · JS = 0.4",
+        "income · W/σ = 0.3",
+    ]
+    assert len(fig.data) == 6
+    assert [t.showlegend for t in fig.data] == [True, True, False, False, False, False]
+
+
+def test_p_value_zero_is_printed_as_a_bound() -> None:
+    assert "p < 1e-300" in result_line(column(p_value=0.0))

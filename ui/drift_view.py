@@ -1,0 +1,257 @@
+"""Widgets and rendering of the Feature drift page (session keys start with ``drift_``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import streamlit as st
+
+from monitoring.drift import drift_config, run_configured, stored_drift
+from monitoring.drift_figures import distribution_figure, grid_figure
+from monitoring.drift_report import (
+    CORRECTIONS,
+    DETECTOR_CHOICES,
+    ColumnDrift,
+    DriftConfig,
+    DriftReport,
+    report_table,
+)
+from monitoring.schema import ModelSpec
+from monitoring.store import Store
+from monitoring.windows import PERIODS, Window, calendar_windows
+from ui import data, url
+from ui.charts import show_figure
+from ui.sidebar import Selection
+
+DETECTOR_LABELS = {
+    "auto": "auto (per column: KS/CvM, chi², Fisher)",
+    "ks": "Kolmogorov–Smirnov (numeric)",
+    "cvm": "Cramér–von Mises (numeric)",
+    "chi2": "chi-squared (categorical)",
+    "fet": "Fisher exact (binary)",
+    "tabular": "TabularDrift (all features, one call)",
+    "mmd": "MMD (multivariate, sampled)",
+    "lsdd": "LSDD (multivariate, sampled)",
+    "classifier": "classifier (multivariate, sampled)",
+}
+SIDEBAR_WINDOW = "sidebar window"
+GRID_SIZE = 6
+
+
+@dataclass(frozen=True)
+class DriftQuestion:
+    """What the page compares: two windows of a model under one configuration."""
+
+    db: str
+    model: str
+    reference: tuple[dt.datetime, dt.datetime]
+    current: tuple[dt.datetime, dt.datetime]
+    current_label: str
+    config: DriftConfig
+
+
+@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+def _periods(db: str, version: int, model: str, period: str) -> list[Window]:
+    """The non-empty calendar periods of a model's whole history."""
+    summary = data.overview(db, version, model)
+    assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
+    end = summary.last + dt.timedelta(microseconds=1)
+    windows = calendar_windows(Store(db), model, period, summary.first, end)
+    return [w for w in windows if w.rows]
+
+
+def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
+    """Draw the controls; return the comparison they describe."""
+    url.seed("drift_detector", "detector", DETECTOR_CHOICES, "auto")
+    url.seed("drift_correction", "correction", CORRECTIONS, "bonferroni")
+    url.seed("drift_period", "period", (SIDEBAR_WINDOW, *PERIODS), SIDEBAR_WINDOW)
+    window_col, detector_col, correction_col = st.columns([2, 2, 1])
+    period = window_col.selectbox(
+        "Current window",
+        (SIDEBAR_WINDOW, *PERIODS),
+        key="drift_period",
+        format_func=lambda p: (
+            "the sidebar's production window" if p == SIDEBAR_WINDOW else f"one {p}"
+        ),
+    )
+    current, label = (selection.start, selection.end), selection.label
+    if period != SIDEBAR_WINDOW:
+        choices = _periods(selection.db, selection.version, selection.model, period)
+        picked = window_col.selectbox(
+            f"Which {period}",
+            choices[::-1],
+            key="drift_period_start",
+            format_func=lambda w: (
+                f"{w.start:%Y-%m-%d %H:%M} ({w.rows:,} rows)"
+                if period == "hour"
+                else f"{w.start:%Y-%m-%d} ({w.rows:,} rows)"
+            ),
+        )
+        current, label = (picked.start, picked.end), f"{period} of {picked.start:%Y-%m-%d}"
+    detector = detector_col.selectbox(
+        "Detector", DETECTOR_CHOICES, key="drift_detector", format_func=DETECTOR_LABELS.__getitem__
+    )
+    correction = correction_col.radio(
+        "Correction",
+        CORRECTIONS,
+        key="drift_correction",
+        horizontal=True,
+        format_func=lambda c: "Bonferroni" if c == "bonferroni" else "FDR",
+        help="Multiple-testing correction across features",
+    )
+    with st.expander("Reference window and thresholds"):
+        ref_col, p_col, effect_col, cap_col = st.columns(4)
+        ref_dates = ref_col.date_input(
+            "Reference window",
+            key="drift_reference",
+            format="YYYY-MM-DD",
+            value=(spec.reference.start.date(), (spec.reference.end - dt.timedelta(days=1)).date()),
+        )
+        p_value = p_col.number_input(
+            "α (p-value threshold)", 0.001, 0.2, 0.05, 0.01, key="drift_alpha"
+        )
+        min_effect = effect_col.number_input(
+            "Minimum effect size",
+            0.0,
+            2.0,
+            0.1,
+            0.05,
+            key="drift_min_effect",
+            help="A column drifts only when its effect size (W/σ or JS) is at least this",
+        )
+        cap = cap_col.number_input(
+            "Sample cap (multivariate)", 100, 20_000, 1000, 100, key="drift_cap"
+        )
+    reference = _day_range(ref_dates) or (spec.reference.start, spec.reference.end)
+    url.publish({"detector": detector, "correction": correction, "period": period})
+    config = drift_config(
+        detector,
+        correction,
+        float(p_value),
+        float(min_effect),
+        int(cap) if detector in ("mmd", "lsdd", "classifier") else None,
+    )
+    return DriftQuestion(selection.db, selection.model, reference, current, label, config)
+
+
+def answer(question: DriftQuestion, run: bool) -> DriftReport | None:
+    """The stored answer, or a fresh one when ``run``; ``None`` when neither exists."""
+    store = Store(question.db)
+    if not run:
+        return stored_drift(
+            store, question.model, question.config, question.current, question.reference
+        )
+    started = time.monotonic()
+    with st.status(f"Running {question.config.detector} drift tests…") as status:
+        report = run_configured(
+            store, question.model, question.config, question.current, question.reference
+        )
+        status.update(
+            label=f"Drift tests done in {time.monotonic() - started:.1f} s", state="complete"
+        )
+    return report
+
+
+def summary(report: DriftReport) -> None:
+    """Headline numbers, the rule used and the multivariate result."""
+    verdict = report.verdict
+    features, drifted, ref_n, cur_n = st.columns(4)
+    features.metric("Features drifted", f"{len(verdict.drifted_columns)} of {verdict.tested}")
+    drifted.metric(
+        "Dataset verdict", {True: "drift", False: "no drift", None: "—"}[verdict.drifted]
+    )
+    ref_n.metric("Reference rows", f"{report.rows_reference:,}")
+    cur_n.metric("Current rows", f"{report.rows_current:,}")
+    st.caption(f"Rule: {verdict.rule}.")
+    if report.rows_current == 0:
+        st.warning("The current window has no records: there is nothing to compare.")
+    if report.multivariate is not None:
+        mv = report.multivariate
+        st.info(
+            f"**{mv.detector.upper()}** on all features: {mv.statistic_name} = "
+            f"{mv.statistic:.3g}, p = {mv.p_value:.3g} on a seeded sample of "
+            f"{mv.n_reference:,} reference and {mv.n_current:,} current rows → "
+            f"{'drift' if mv.drifted else 'no drift'}"
+        )
+
+
+def table(columns: tuple[ColumnDrift, ...]) -> None:
+    """The per-column table, drifted rows highlighted, largest effect first."""
+    frame = report_table(columns)
+    styled = frame.style.apply(
+        lambda row: ["background-color: #fde3cf" if row["drifted"] else ""] * len(row), axis=1
+    )
+    st.dataframe(
+        styled,
+        hide_index=True,
+        column_config={
+            "statistic": st.column_config.NumberColumn(format="%.4g"),
+            "p-value": st.column_config.NumberColumn(format="%.3g"),
+            "effect": st.column_config.NumberColumn(format="%.3f", help="W/σ or JS distance"),
+            "PSI": st.column_config.NumberColumn(format="%.3f"),
+            "missing ref": st.column_config.NumberColumn(format="percent"),
+            "missing cur": st.column_config.NumberColumn(format="percent"),
+            "unseen": st.column_config.NumberColumn(
+                format="percent", help="Share of current values unseen in the reference"
+            ),
+            "n ref": st.column_config.NumberColumn(format="localized"),
+            "n cur": st.column_config.NumberColumn(format="localized"),
+            "drifted": st.column_config.CheckboxColumn(),
+            "note": st.column_config.TextColumn(width="large"),
+        },
+    )
+
+
+def feature_chart(report: DriftReport, label: str) -> None:
+    """A feature picker and that feature's distribution in both windows."""
+    order = list(report_table(report.features)["column"])
+    url.seed("drift_feature", "feature", order, order[0])
+    name = st.selectbox("Feature", order, key="drift_feature")
+    column = report.column(name)
+    if column.status != "tested":
+        st.info(f"{name}: {column.note}")
+    view = "histogram"
+    if column.kind == "numeric":
+        view = st.radio(
+            "View",
+            ("histogram", "ecdf"),
+            horizontal=True,
+            key="drift_view",
+            format_func=lambda v: "ECDF" if v == "ecdf" else "histogram",
+        )
+    url.publish({"feature": name})
+    show_figure(distribution_figure(column, view), f"{report.model}_{name}_{label}")
+
+
+def drifted_grid(report: DriftReport, label: str) -> None:
+    """Small multiples of the most drifted features."""
+    worst = [c for c in sorted(report.features, key=lambda c: -(c.effect or 0)) if c.drifted]
+    if not worst:
+        st.caption("No feature drifted, so there is no grid of drifted features.")
+        return
+    show_figure(grid_figure(worst[:GRID_SIZE]), f"{report.model}_top_drifted_{label}")
+
+
+def outputs(report: DriftReport, label: str) -> None:
+    """The prediction and score distributions, side by side, with the outputs' verdict."""
+    if report.outputs is not None:
+        st.caption(
+            f"Outputs: {'drift' if report.outputs.drifted else 'no drift'} — {report.outputs.rule}."
+        )
+    for cell, column in zip(
+        st.columns(len(report.output_columns) or 1), report.output_columns, strict=False
+    ):
+        with cell:
+            show_figure(distribution_figure(column), f"{report.model}_{column.column}_{label}")
+
+
+def _day_range(picked: object) -> tuple[dt.datetime, dt.datetime] | None:
+    if not isinstance(picked, tuple | list) or len(picked) != 2:
+        return None
+    start, last = picked
+    return (
+        dt.datetime.combine(start, dt.time()),
+        dt.datetime.combine(last, dt.time()) + dt.timedelta(days=1),
+    )
