@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from monitoring.check_cli import add_check_command
 from monitoring.demo import build_demo
 from monitoring.drift_cli import add_drift_command
 from monitoring.errors import MonitoringError
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_drift_command(commands)
     add_performance_command(commands)
+    add_check_command(commands)
     return parser
 
 
