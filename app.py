@@ -14,6 +14,7 @@ st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/feature_drift.py", title="Feature drift", icon=":material/bar_chart:"),
+        st.Page("pages/performance.py", title="Performance", icon=":material/monitoring:"),
         st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:"),
         st.Page("pages/data.py", title="Data", icon=":material/table:"),
     ]

@@ -14,8 +14,12 @@ Alibi Detect's ``{'data', 'meta'}`` output is read in :func:`adapt` and nowhere
 else. Each window is one test at level ``p_val``; over many windows some
 flags are expected by chance (about ``p_val`` × windows when nothing moved),
 and with thousands of rows a window can be flagged for a change too small to
-matter, so the error rates (or mean residuals) are reported beside the
-p-value.
+matter. So, as for features, a window's errors count as changed only when the
+test is significant *and* the change is large enough: an error rate that moved
+by at least ``DEFAULT_MIN_ERROR_CHANGE`` (2 percentage points) for classifiers,
+or residual distributions at least ``DEFAULT_MIN_RESIDUAL_SHIFT`` (0.1) apart in
+normalised Wasserstein distance (in reference residual standard deviations)
+for regressors. Both signals are kept: ``significant`` and ``effect``.
 
 :func:`diagnose` combines a window's covariate-drift verdict (from the drift
 engine) with its error-drift verdict:
@@ -43,14 +47,8 @@ from typing import Any, Literal
 import numpy as np
 
 from monitoring.errors import MonitoringError
-from monitoring.performance import (
-    DEFAULT_MIN_LABELLED,
-    Sample,
-    labelled_sample,
-    load_records,
-    performance_windows,
-    time_bounds,
-)
+from monitoring.metrics import DEFAULT_MIN_LABELLED, Sample
+from monitoring.records import labelled_sample, load_records, performance_windows, time_bounds
 from monitoring.schema import Task
 from monitoring.store import Store
 from monitoring.windows import Window
@@ -66,6 +64,8 @@ TESTS: dict[str, tuple[str, str, str]] = {
 }
 DEFAULT_TESTS: dict[str, ErrorTest] = {"binary": "fet", "multiclass": "fet", "regression": "ks"}
 DEFAULT_P_VAL = 0.05
+DEFAULT_MIN_ERROR_CHANGE = 0.02
+DEFAULT_MIN_RESIDUAL_SHIFT = 0.1
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,8 @@ class ErrorDriftResult:
     statistic: float | None = None
     threshold: float | None = None
     reason: str = ""
+    significant: bool | None = None
+    effect: float | None = None
 
 
 def adapt(
@@ -283,6 +285,7 @@ def error_drift(
     test: ErrorTest | None = None,
     p_val: float = DEFAULT_P_VAL,
     min_labelled: int = DEFAULT_MIN_LABELLED,
+    min_effect: float | None = None,
 ) -> ConceptDriftResult:
     """Test every window's errors against the reference's errors.
 
@@ -299,6 +302,10 @@ def error_drift(
         The level of each window's test.
     min_labelled
         Windows with fewer labelled rows are ``"too_few"`` and untested.
+    min_effect
+        The smallest change that counts (error-rate change for classifiers,
+        normalised Wasserstein distance of residuals for regressors); by
+        default ``DEFAULT_MIN_ERROR_CHANGE`` or ``DEFAULT_MIN_RESIDUAL_SHIFT``.
 
     Raises
     ------
@@ -319,6 +326,11 @@ def error_drift(
     detector, statistic, _ = TESTS[chosen]
     error_name = "mean residual" if spec.task == "regression" else "error rate"
     fitted = _fit(chosen, reference, p_val)
+    minimum = (
+        min_effect
+        if min_effect is not None
+        else (DEFAULT_MIN_RESIDUAL_SHIFT if spec.task == "regression" else DEFAULT_MIN_ERROR_CHANGE)
+    )
     bounds = time_bounds(store, model, start, end)
     results: list[ErrorDriftResult] = []
     if bounds is not None:
@@ -350,16 +362,20 @@ def error_drift(
                 )
             else:
                 results.append(
-                    adapt(
-                        fitted.predict(errors.reshape(-1, 1)),
-                        window=w,
-                        detector=detector,
-                        statistic_name=statistic,
-                        error_name=error_name,
-                        n_reference=len(reference),
-                        n_window=len(errors),
-                        reference_error=float(reference.mean()),
-                        window_error=float(errors.mean()),
+                    _with_effect(
+                        adapt(
+                            fitted.predict(errors.reshape(-1, 1)),
+                            window=w,
+                            detector=detector,
+                            statistic_name=statistic,
+                            error_name=error_name,
+                            n_reference=len(reference),
+                            n_window=len(errors),
+                            reference_error=float(reference.mean()),
+                            window_error=float(errors.mean()),
+                        ),
+                        _effect(spec.task, reference, errors),
+                        minimum,
                     )
                 )
     return ConceptDriftResult(
@@ -370,6 +386,28 @@ def error_drift(
         n_reference=len(reference),
         reference_error=float(reference.mean()),
         windows=tuple(results),
+    )
+
+
+def _effect(task: Task, reference: np.ndarray, window: np.ndarray) -> float:
+    """Error-rate change (classifiers) or normalised Wasserstein shift of residuals (regressors)."""
+    if task != "regression":
+        return abs(float(window.mean()) - float(reference.mean()))
+    from scipy.stats import wasserstein_distance
+
+    scale = float(reference.std())
+    distance = float(wasserstein_distance(reference, window))
+    return distance / scale if scale > 0 else (0.0 if distance == 0 else math.inf)
+
+
+def _with_effect(result: ErrorDriftResult, effect: float, minimum: float) -> ErrorDriftResult:
+    """Errors changed only when the test is significant and the change reaches ``minimum``."""
+    significant = result.is_drift
+    return replace(
+        result,
+        significant=significant,
+        effect=effect,
+        is_drift=bool(significant) and effect >= minimum,
     )
 
 

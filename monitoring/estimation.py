@@ -40,20 +40,15 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from monitoring.errors import MonitoringError
-from monitoring.performance import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_RESAMPLES,
-    MetricValue,
+from monitoring.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, MetricValue, positive_label
+from monitoring.records import (
     Records,
     labelled_sample,
     load_records,
-    percentile_interval,
     performance_windows,
-    positive_label,
     time_bounds,
-    weighted_auc,
-    window_seed,
 )
+from monitoring.resampling import percentile_interval, weighted_auc, window_seed
 from monitoring.schema import ModelSpec
 from monitoring.store import Store
 from monitoring.windows import Window

@@ -6,10 +6,10 @@ estimated metrics where labels are pending (binary models with scores), the
 error-drift test and the diagnosis. ``--json`` prints the document described
 in ``docs/performance.md`` instead.
 
-The diagnosis needs a covariate-drift verdict per window, which the drift
-engine supplies through the ``covariate`` hook of
-:func:`add_performance_command`; without it every diagnosis is ``unknown``
-and says so.
+The diagnosis needs a covariate-drift verdict per window. By default it comes
+from the drift timeline (:func:`timeline_verdicts`); the ``covariate`` hook of
+:func:`add_performance_command` can replace it, and ``None`` leaves every
+diagnosis ``unknown`` (the output says so).
 """
 
 from __future__ import annotations
@@ -25,14 +25,10 @@ from typing import Any, TypeVar
 from monitoring.concept import ConceptDriftResult, WindowDiagnosis, error_drift
 from monitoring.errors import MonitoringError
 from monitoring.estimation import EstimationResult, estimate_performance, supports_estimation
-from monitoring.performance import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_RESAMPLES,
-    MetricValue,
-    PerformanceResult,
-    realized_performance,
-)
+from monitoring.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, MetricValue
+from monitoring.performance import PerformanceResult, realized_performance
 from monitoring.store import Store, default_db_path
+from monitoring.timeline import covariate_verdicts
 from monitoring.windows import PERIODS, Window
 
 CovariateVerdicts = Callable[[Store, str, Sequence[Window]], Mapping[dt.datetime, bool | None]]
@@ -40,9 +36,16 @@ JSON_VERSION = 1
 T = TypeVar("T")
 
 
+def timeline_verdicts(
+    store: Store, model: str, windows: Sequence[Window]
+) -> Mapping[dt.datetime, bool | None]:
+    """The drift timeline's verdict on the features per window start (``None``: too small)."""
+    return covariate_verdicts(store, model, windows)
+
+
 def add_performance_command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    covariate: CovariateVerdicts | None = None,
+    covariate: CovariateVerdicts | None = timeline_verdicts,
 ) -> argparse.ArgumentParser:
     """Register ``performance`` on the subparsers of ``python -m monitoring``.
 
@@ -52,8 +55,8 @@ def add_performance_command(
         What ``ArgumentParser.add_subparsers`` returned.
     covariate
         Called with the store, the model and the windows, returns the
-        covariate-drift verdict per window start; ``None`` leaves every
-        diagnosis ``unknown``.
+        covariate-drift verdict per window start (default:
+        :func:`timeline_verdicts`); ``None`` leaves every diagnosis ``unknown``.
     """
     text = "Per-window realized and estimated performance, label coverage and concept drift."
     sub = commands.add_parser("performance", help=text, description=text)
@@ -105,12 +108,15 @@ def run_performance(args: argparse.Namespace, covariate: CovariateVerdicts | Non
         lambda: _estimate(store, args, window, realized), "estimation"
     )
     concept, concept_note = _optional(lambda: error_drift(store, args.model, **window), "errors")
-    verdicts = (
-        covariate(store, args.model, [w.window for w in realized.windows]) if covariate else {}
+    windows = [w.window for w in realized.windows]
+    verdicts, covariate_note = (
+        _optional(lambda: covariate(store, args.model, windows), "covariate drift")
+        if covariate
+        else (None, "")
     )
-    diagnoses = concept.diagnoses(verdicts) if concept is not None else ()
+    diagnoses = concept.diagnoses(verdicts or {}) if concept is not None else ()
     document = performance_document(realized, estimate, concept, diagnoses)
-    document["notes"] = [n for n in (estimate_note, concept_note) if n]
+    document["notes"] = [n for n in (estimate_note, concept_note, covariate_note) if n]
     if not covariate:
         document["notes"].append("no covariate-drift verdicts were supplied: diagnoses are unknown")
     if args.json:

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from monitoring.comparison import ConfusionMatrix, WindowComparison
 from monitoring.concept import Diagnosis, WindowDiagnosis
 from monitoring.estimation import EstimationResult
 from monitoring.figures import (
@@ -25,13 +26,8 @@ from monitoring.figures import (
     REFERENCE_COLOUR,
     TEMPLATE,
 )
-from monitoring.performance import (
-    ConfusionMatrix,
-    PerformanceResult,
-    WindowComparison,
-    WindowPerformance,
-    metric_info,
-)
+from monitoring.metrics import metric_info
+from monitoring.performance import PerformanceResult, WindowPerformance
 
 ALERT_COLOUR = "#D62728"
 DIAGNOSIS_COLOURS: dict[Diagnosis, str] = {
@@ -71,7 +67,7 @@ def metric_figure(
             line_width=0,
             layer="below",
             annotation_text=f"reference band (mean ± {band.sigmas:g}σ)",
-            annotation_position="top left",
+            annotation_position="bottom left",
             annotation_font={"color": REFERENCE_COLOUR, "size": 12},
         )
         fig.add_hline(y=band.mean, line={"color": REFERENCE_COLOUR, "width": 1, "dash": "dot"})
@@ -145,10 +141,7 @@ def confusion_figure(comparison: WindowComparison) -> go.Figure:
         rows=1,
         cols=2,
         horizontal_spacing=0.12,
-        subplot_titles=(
-            f"Reference ({ref.n:,} labelled)",
-            f"Window {_span(comparison.start, comparison.end)} ({win.n:,} labelled)",
-        ),
+        subplot_titles=(f"Reference · {ref.n:,} labelled", f"Window · {win.n:,} labelled"),
     )
     for col, matrix, colour in ((1, ref, REFERENCE_COLOUR), (2, win, CURRENT_COLOUR)):
         fig.add_trace(_heatmap(matrix, colour), row=1, col=col)
@@ -161,6 +154,7 @@ def confusion_figure(comparison: WindowComparison) -> go.Figure:
             col=col,
         )
     fig.update_layout(title={"text": "Confusion matrix: share of each actual class", "x": 0})
+    fig.update_annotations(font_size=13)
     return _style(fig, height=420)
 
 
@@ -204,7 +198,14 @@ def reliability_figure(comparison: WindowComparison, min_rows: int = 10) -> go.F
         title={"text": "Reliability: observed positive rate by score", "x": 0},
         xaxis={"title": "mean score in bin", "range": [0, 1]},
         yaxis={"title": "observed share positive", "range": [0, 1], "tickformat": ".0%"},
-        legend=_LEGEND,
+        # Inside, top left: the curves hug the diagonal, so that corner stays empty.
+        legend={
+            "x": 0.02,
+            "y": 0.98,
+            "xanchor": "left",
+            "yanchor": "top",
+            "bgcolor": _rgba("#FFFFFF", 0.8),
+        },
     )
     return _style(fig, height=420)
 
@@ -332,14 +333,16 @@ def _add_estimate(fig: go.Figure, estimate: EstimationResult, metric: str) -> No
             fillcolor=_rgba(CURRENT_COLOUR, 0.12),
             line={"width": 0},
             name="estimate interval",
+            legendgroup="estimate",
             hoverinfo="skip",
-            showlegend=True,
+            showlegend=False,
         )
     fig.add_scatter(
         x=x,
         y=[v.value for v in values],
         mode="lines+markers",
         name="estimated (labels not needed)",
+        legendgroup="estimate",
         line={"color": CURRENT_COLOUR, "dash": "dash", "width": 1.5},
         marker={"symbol": "diamond-open", "color": CURRENT_COLOUR, "size": 7},
         connectgaps=False,

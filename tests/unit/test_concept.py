@@ -18,7 +18,7 @@ from monitoring.errors import MonitoringError
 from monitoring.store import Store
 from monitoring.windows import Window
 from tests.conftest import tiny_spec
-from tests.unit.test_performance import binary_frame, regression_spec
+from tests.unit.performance_data import binary_frame, regression_spec
 
 D = dt.datetime
 # Weeks after the January reference, and what was built into each.
@@ -165,3 +165,31 @@ def test_a_test_must_fit_the_task(store: Store) -> None:
         error_drift(store, "churn", test="z")  # type: ignore[arg-type]
     with pytest.raises(MonitoringError, match=r"the reference has 280 labelled row\(s\)"):
         error_drift(store, "churn", min_labelled=500)
+
+
+def test_a_significant_but_small_error_change_is_not_concept_drift(store: Store) -> None:
+    # 20,000 reference rows with 20 % errors, then a week with 21.5 % errors: with this many
+    # rows Fisher's test is significant, but 1.5 points is below the 2-point minimum.
+    rows = 20_000
+    ts = pd.date_range("2024-01-01", "2024-01-31 23:00", periods=rows)
+    reference = pd.DataFrame(
+        {
+            "ts": ts,
+            "age": 1.0,
+            "income": 1.0,
+            "plan": "a",
+            "pred": "1",
+            "label": ["0" if i % 5 == 0 else "1" for i in range(rows)],
+        }
+    )
+    week = reference.assign(
+        ts=pd.date_range("2024-02-05", "2024-02-11 23:00", periods=rows),
+        label=["0" if i % 200 < 43 else "1" for i in range(rows)],
+    )
+    log_records(pd.concat([reference, week]), tiny_spec(scores=()), db=store.path)
+    tested = {w.start: w for w in error_drift(store, "churn", period="week").windows}
+    changed = tested[D(2024, 2, 5)]
+    assert changed.significant is True and changed.effect == pytest.approx(0.015, abs=1e-3)
+    assert changed.is_drift is False
+    strict = error_drift(store, "churn", period="week", min_effect=0.01).windows
+    assert {w.start: w for w in strict}[D(2024, 2, 5)].is_drift is True

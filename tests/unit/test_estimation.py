@@ -17,7 +17,7 @@ from monitoring.estimation import (
 from monitoring.performance import realized_performance
 from monitoring.store import Store
 from tests.conftest import tiny_spec
-from tests.unit.test_performance import binary_frame, regression_frame, regression_spec
+from tests.unit.performance_data import binary_frame, regression_frame, regression_spec
 
 D = dt.datetime
 

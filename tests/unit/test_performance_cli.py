@@ -13,7 +13,7 @@ from monitoring.performance_cli import CovariateVerdicts, add_performance_comman
 from monitoring.store import Store
 from monitoring.windows import Window
 from tests.conftest import tiny_spec
-from tests.unit.test_performance import binary_frame, regression_frame, regression_spec
+from tests.unit.performance_data import binary_frame, regression_frame, regression_spec
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +149,20 @@ def test_usage_and_data_errors(db: Path, capsys: pytest.CaptureFixture[str]) -> 
         run("--model churn --since yesterday", db, capsys)
     with pytest.raises(MonitoringError, match="no model named 'nope'"):
         run("--model nope", db, capsys)
+
+
+def test_default_hook_takes_verdicts_from_the_drift_timeline(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser(prog="python -m monitoring")
+    add_performance_command(parser.add_subparsers(required=True))
+    args = parser.parse_args(
+        ["performance", "--model", "churn", "--json", "--resamples", "0", "--db", str(db)]
+    )
+    assert args.run(args) == 0
+    doc = json.loads(capsys.readouterr().out, parse_constant=no_nan)
+    assert not any("covariate" in note for note in doc["notes"])
+    verdicts = [w["covariate_drift"] for w in doc["windows"]]
+    assert all(isinstance(v, bool) for v in verdicts), verdicts
+    labelled = [w for w in doc["windows"] if w["status"] == "ok"]
+    assert all(w["diagnosis"] != "unknown" for w in labelled)

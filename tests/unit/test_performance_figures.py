@@ -6,10 +6,11 @@ import plotly.io as pio
 import pytest
 
 from monitoring import log_records
+from monitoring.comparison import compare_with_reference
 from monitoring.concept import Diagnosis, ErrorDriftResult, diagnose_windows
 from monitoring.estimation import estimate_performance
 from monitoring.figures import CURRENT_COLOUR, REFERENCE_COLOUR, TEMPLATE
-from monitoring.performance import compare_with_reference, realized_performance
+from monitoring.performance import realized_performance
 from monitoring.performance_figures import (
     ALERT_COLOUR,
     DIAGNOSIS_COLOURS,
@@ -22,7 +23,7 @@ from monitoring.performance_figures import (
 )
 from monitoring.store import Store
 from tests.conftest import tiny_spec
-from tests.unit.test_performance import binary_frame, regression_frame, regression_spec
+from tests.unit.performance_data import binary_frame, regression_frame, regression_spec
 
 D = dt.datetime
 
