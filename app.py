@@ -16,6 +16,7 @@ st.navigation(
         st.Page("pages/feature_drift.py", title="Feature drift", icon=":material/bar_chart:"),
         st.Page("pages/performance.py", title="Performance", icon=":material/monitoring:"),
         st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:"),
+        st.Page("pages/review_pack.py", title="Review pack", icon=":material/folder_zip:"),
         st.Page("pages/data.py", title="Data", icon=":material/table:"),
     ]
 ).run()

@@ -16,6 +16,7 @@ from monitoring.check_cli import add_check_command
 from monitoring.demo import build_demo
 from monitoring.drift_cli import add_drift_command
 from monitoring.errors import MonitoringError
+from monitoring.export_cli import add_export_command
 from monitoring.ingest import import_file
 from monitoring.overview import all_overviews
 from monitoring.performance_cli import add_performance_command
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_drift_command(commands)
     add_performance_command(commands)
+    add_export_command(commands)
     add_check_command(commands)
     return parser
 

@@ -30,8 +30,16 @@ class ReferenceWindow:
     end: dt.datetime
 
     def label(self) -> str:
-        """Human-readable bounds, e.g. ``2013-01-01 → 2013-03-01``."""
-        return f"{_short(self.start)} → {_short(self.end)}"
+        """Human-readable bounds (see :func:`span_label`)."""
+        return span_label(self.start, self.end)
+
+
+def span_label(start: dt.datetime, end: dt.datetime) -> str:
+    """A half-open window for people: whole days show their last day
+    (``2013-01-01 → 2013-02-28``), other bounds their times."""
+    if start.time() == end.time() == dt.time():
+        return f"{_short(start)} → {_short(end - dt.timedelta(days=1))}"
+    return f"{_short(start)} → {_short(end)}"
 
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "brier")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import data, drift_view
+from ui import data, drift_view, pack_view
 from ui.router import require_router
 from ui.sidebar import current_selection
 
@@ -27,6 +27,14 @@ if report is None:
 if report.from_store and not run:
     st.caption(f"Stored result computed {report.computed_at:%Y-%m-%d %H:%M} UTC.")
 drift_view.summary(report)
+pack_view.quick_download(
+    question.db,
+    question.model,
+    question.current,
+    question.reference,
+    question.config,
+    question.current_label,
+)
 drift_view.table(report.features)
 st.subheader("Distribution")
 drift_view.feature_chart(report, question.current_label)

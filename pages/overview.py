@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from monitoring.export import ChartContext
 from monitoring.figures import volume_figure
 from monitoring.overview import overview_table
 from ui import data
@@ -71,4 +72,11 @@ weeks = data.weekly_windows(selection.db, selection.version, selection.model)
 show_figure(
     volume_figure(weeks, summary.spec.reference, (selection.start, selection.end)),
     name=f"{selection.model}_weekly_volume",
+    context=ChartContext(
+        selection.model,
+        summary.spec.reference.label(),
+        selection.label,
+        reference_n=summary.reference_rows,
+        current_n=current.rows,
+    ),
 )

@@ -18,6 +18,7 @@ from monitoring.drift_report import (
     DriftReport,
     report_table,
 )
+from monitoring.review import drift_context
 from monitoring.schema import ModelSpec
 from monitoring.store import Store
 from monitoring.windows import PERIODS, Window, calendar_windows
@@ -36,6 +37,7 @@ DETECTOR_LABELS = {
     "lsdd": "LSDD (multivariate, sampled)",
     "classifier": "classifier (multivariate, sampled)",
 }
+CORRECTION_LABELS = {"bonferroni": "Bonferroni", "fdr": "FDR (Benjamini–Hochberg)"}
 SIDEBAR_WINDOW = "sidebar window"
 GRID_SIZE = 6
 
@@ -98,7 +100,7 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
         CORRECTIONS,
         key="drift_correction",
         horizontal=True,
-        format_func=lambda c: "Bonferroni" if c == "bonferroni" else "FDR",
+        format_func=CORRECTION_LABELS.__getitem__,
         help="Multiple-testing correction across features",
     )
     with st.expander("Reference window and thresholds"):
@@ -222,7 +224,11 @@ def feature_chart(report: DriftReport, label: str) -> None:
             format_func=lambda v: "ECDF" if v == "ecdf" else "histogram",
         )
     url.publish({"feature": name})
-    show_figure(distribution_figure(column, view), f"{report.model}_{name}_{label}")
+    show_figure(
+        distribution_figure(column, view),
+        f"{report.model}_{name}_{label}",
+        drift_context(report, label),
+    )
 
 
 def drifted_grid(report: DriftReport, label: str) -> None:
@@ -231,7 +237,11 @@ def drifted_grid(report: DriftReport, label: str) -> None:
     if not worst:
         st.caption("No feature drifted, so there is no grid of drifted features.")
         return
-    show_figure(grid_figure(worst[:GRID_SIZE]), f"{report.model}_top_drifted_{label}")
+    show_figure(
+        grid_figure(worst[:GRID_SIZE]),
+        f"{report.model}_top_drifted_{label}",
+        drift_context(report, label),
+    )
 
 
 def outputs(report: DriftReport, label: str) -> None:
@@ -244,7 +254,11 @@ def outputs(report: DriftReport, label: str) -> None:
         st.columns(len(report.output_columns) or 1), report.output_columns, strict=False
     ):
         with cell:
-            show_figure(distribution_figure(column), f"{report.model}_{column.column}_{label}")
+            show_figure(
+                distribution_figure(column),
+                f"{report.model}_{column.column}_{label}",
+                drift_context(report, label),
+            )
 
 
 def _day_range(picked: object) -> tuple[dt.datetime, dt.datetime] | None:

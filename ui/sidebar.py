@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from monitoring.schema import span_label
 from monitoring.store import Store
 from ui import data
 
@@ -33,8 +34,7 @@ class Selection:
 
     @property
     def label(self) -> str:
-        last_day = (self.end - dt.timedelta(days=1)).date()
-        return f"{self.start.date()} → {last_day}"
+        return span_label(self.start, self.end)
 
 
 def render_sidebar(store: Store) -> Selection | None:

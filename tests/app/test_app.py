@@ -32,7 +32,7 @@ def test_overview_lists_every_model(demo_app: AppTest) -> None:
         "labelled",
         "latest week vs reference",
     }
-    assert table["reference"].tolist() == ["2013-01-01 → 2013-03-01"] * 2
+    assert table["reference"].tolist() == ["2013-01-01 → 2013-02-28"] * 2
     assert 0.9 < table["labelled"][0] < 0.95
     assert [m.label for m in at.metric] == [
         "Records",
