@@ -10,6 +10,7 @@ require_router()
 st.set_page_config(page_title="Driftwatch", page_icon=":material/monitoring:", layout="wide")
 
 render_sidebar(data.store())
+data.warm_up_detectors()
 st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

