@@ -23,7 +23,7 @@ from monitoring.figures import (
 )
 from monitoring.online import OnlineReport
 from monitoring.profiles import Bounds
-from monitoring.timeline import Timeline
+from monitoring.timeline import Timeline, WindowDrift
 
 DRIFT_COLOUR = "#C0392B"
 EFFECT_SCALE = [[0.0, "#F7FBFF"], [0.35, "#9ECAE1"], [0.7, "#F4A582"], [1.0, "#B2182B"]]
@@ -202,14 +202,23 @@ def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
 
 
 def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.Figure:
-    """Rows per window; windows below ``min_rows`` (not tested) in grey, with the limit drawn."""
+    """Rows per window; windows below ``min_rows`` (not tested) in grey, with the limit drawn.
+
+    Tested windows inside the reference period take the reference colour, later
+    ones the current colour, as on every chart.
+    """
+    ref_start, ref_end = timeline.reference
+
+    def colour(w: WindowDrift) -> str:
+        if w.status != "tested":
+            return NEUTRAL_COLOUR
+        return REFERENCE_COLOUR if w.start < ref_end and w.end > ref_start else CURRENT_COLOUR
+
     fig = go.Figure()
     fig.add_bar(
         x=[w.start for w in timeline.windows],
         y=[w.rows for w in timeline.windows],
-        marker_color=[
-            NEUTRAL_COLOUR if w.status != "tested" else CURRENT_COLOUR for w in timeline.windows
-        ],
+        marker_color=[colour(w) for w in timeline.windows],
         hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:,} rows<extra></extra>",
     )
     fig.add_hline(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -44,6 +45,12 @@ def test_share_volume_and_feature_figures(timeline: Timeline) -> None:
     volume = figures.volume_figure(timeline)
     assert list(volume.data[0].y) == [w.rows for w in timeline.windows]
     assert volume.data[0].marker.color[4] == figures.NEUTRAL_COLOUR
+    assert volume.data[0].marker.color[0] == figures.CURRENT_COLOUR  # after the reference
+    in_reference = dataclasses.replace(
+        timeline, reference=(timeline.windows[0].start, timeline.windows[1].end)
+    )
+    colours = figures.volume_figure(in_reference).data[0].marker.color
+    assert colours[0] == colours[1] == figures.REFERENCE_COLOUR
     feature = figures.feature_figure(timeline, "age")
     assert feature.layout.yaxis.type == "log" and len(feature.data[0].x) == 3
     assert any(s.type == "rect" for s in feature.layout.shapes)  # the reference period
