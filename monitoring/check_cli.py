@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from monitoring.alerts import (
@@ -28,9 +27,9 @@ from monitoring.alerts import (
     timeline_link,
     webhook_payload,
 )
+from monitoring.cli_options import add_db_option, store_of
 from monitoring.drift_report import CORRECTIONS, DriftConfig
 from monitoring.errors import MonitoringError
-from monitoring.store import Store, default_db_path
 from monitoring.timeline import DEFAULT_MIN_ROWS, Timeline, run_timeline, timeline_windows
 from monitoring.windows import PERIODS
 
@@ -45,12 +44,7 @@ def add_check_command(commands: Any) -> argparse.ArgumentParser:
     """Register ``check`` on an argparse sub-parsers object; return its parser."""
     text = "Compute the drift timeline up to now and exit 3 when the latest window breaches."
     sub: argparse.ArgumentParser = commands.add_parser("check", help=text, description=text)
-    sub.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help="database file (default: $DRIFTWATCH_DB or data/driftwatch.duckdb)",
-    )
+    add_db_option(sub)
     sub.add_argument("--model", required=True, help="the model's name")
     sub.add_argument("--period", choices=PERIODS, default="day", help="window (default: day)")
     sub.add_argument("--rows", type=_positive, help="windows of N records instead of a period")
@@ -77,7 +71,7 @@ def add_check_command(commands: Any) -> argparse.ArgumentParser:
 def run_check(args: argparse.Namespace) -> int:
     """Run the check described by parsed ``args``; return the exit code."""
     try:
-        store = Store(args.db if args.db is not None else default_db_path())
+        store = store_of(args)
         windows = timeline_windows(
             store, args.model, period=args.period, rows=args.rows, start=args.since
         )

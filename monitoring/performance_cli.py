@@ -19,15 +19,15 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
+from monitoring.cli_options import add_db_option, store_of
 from monitoring.concept import ConceptDriftResult, WindowDiagnosis, error_drift
 from monitoring.errors import MonitoringError
 from monitoring.estimation import EstimationResult, estimate_performance, supports_estimation
 from monitoring.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, MetricValue
 from monitoring.performance import PerformanceResult, realized_performance
-from monitoring.store import Store, default_db_path
+from monitoring.store import Store
 from monitoring.timeline import covariate_verdicts
 from monitoring.windows import PERIODS, Window
 
@@ -76,19 +76,14 @@ def add_performance_command(
     sub.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE, help="interval level")
     sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     sub.add_argument("--json", action="store_true", help="print the JSON document")
-    sub.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help="database file (default: $DRIFTWATCH_DB or data/driftwatch.duckdb)",
-    )
+    add_db_option(sub)
     sub.set_defaults(run=lambda args: run_performance(args, covariate))
     return sub
 
 
 def run_performance(args: argparse.Namespace, covariate: CovariateVerdicts | None = None) -> int:
     """Compute and print; return the exit code (errors raise :class:`MonitoringError`)."""
-    store = Store(args.db if args.db is not None else default_db_path())
+    store = store_of(args)
     window = {
         "period": None if args.rows else (args.period or "week"),
         "rows": args.rows,
