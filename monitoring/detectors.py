@@ -257,20 +257,19 @@ class TabularDetector(Detector):
 
 
 @dataclass(frozen=True)
-class MMDDetector(Detector):
-    """Maximum mean discrepancy with a permutation test (``MMDDrift``, PyTorch on CPU)."""
+class _KernelDetector(Detector):
+    """A PyTorch (CPU) two-sample test with a permutation p-value; subclasses name the class."""
 
-    name: ClassVar[str] = "mmd"
     family: ClassVar[Family] = "multivariate"
     backend: ClassVar[str] = "torch"
-    statistic_name: ClassVar[str] = "MMD²"
     random: ClassVar[bool] = True
+    alibi_class: ClassVar[str]
     n_permutations: int = 100
 
     def build(self, x_ref: np.ndarray) -> Any:
-        from alibi_detect.cd import MMDDrift
+        import alibi_detect.cd
 
-        return MMDDrift(
+        return getattr(alibi_detect.cd, self.alibi_class)(
             x_ref.astype(np.float32),
             backend="pytorch",
             p_val=self.p_val,
@@ -283,29 +282,21 @@ class MMDDetector(Detector):
 
 
 @dataclass(frozen=True)
-class LSDDDetector(Detector):
+class MMDDetector(_KernelDetector):
+    """Maximum mean discrepancy with a permutation test (``MMDDrift``, PyTorch on CPU)."""
+
+    name: ClassVar[str] = "mmd"
+    statistic_name: ClassVar[str] = "MMD²"
+    alibi_class: ClassVar[str] = "MMDDrift"
+
+
+@dataclass(frozen=True)
+class LSDDDetector(_KernelDetector):
     """Least-squares density difference with a permutation test (``LSDDDrift``, PyTorch)."""
 
     name: ClassVar[str] = "lsdd"
-    family: ClassVar[Family] = "multivariate"
-    backend: ClassVar[str] = "torch"
     statistic_name: ClassVar[str] = "LSDD"
-    random: ClassVar[bool] = True
-    n_permutations: int = 100
-
-    def build(self, x_ref: np.ndarray) -> Any:
-        from alibi_detect.cd import LSDDDrift
-
-        return LSDDDrift(
-            x_ref.astype(np.float32),
-            backend="pytorch",
-            p_val=self.p_val,
-            n_permutations=self.n_permutations,
-            device="cpu",
-        )
-
-    def predict(self, alibi: Any, x: np.ndarray) -> Mapping[str, Any]:
-        return alibi.predict(x.astype(np.float32))  # type: ignore[no-any-return]
+    alibi_class: ClassVar[str] = "LSDDDrift"
 
 
 @dataclass(frozen=True)
