@@ -14,6 +14,8 @@ from monitoring.export import (
     export_figure,
     static_export_problem,
 )
+from ui import data
+from ui.sidebar import current_selection
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -22,12 +24,27 @@ def static_problem() -> str | None:
     return static_export_problem()
 
 
+def _selection_context() -> ChartContext | None:
+    selection = current_selection()
+    if selection is None:
+        return None
+    summary = data.overview(selection.db, selection.version, selection.model)
+    return ChartContext(
+        selection.model,
+        summary.spec.reference.label(),
+        selection.label,
+        reference_n=summary.reference_rows,
+    )
+
+
 def show_figure(fig: go.Figure, name: str, context: ChartContext | None = None) -> None:
     """Render a figure full-width, with PNG (2×), SVG, PDF and HTML downloads named ``name``.
 
-    ``context`` (what was compared) is printed under the exported chart; the
+    ``context`` (what was compared) is printed under the exported chart; by
+    default the sidebar's model, the reference and the production window. The
     files are rendered only when a button is pressed.
     """
+    context = context or _selection_context()
     filename = re.sub(r"[^\w.-]+", "_", name).strip("_") or "chart"
     st.plotly_chart(
         fig,
