@@ -15,6 +15,7 @@ st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/feature_drift.py", title="Feature drift", icon=":material/bar_chart:"),
+        st.Page("pages/upload.py", title="Upload & compare", icon=":material/upload_file:"),
         st.Page("pages/performance.py", title="Performance", icon=":material/monitoring:"),
         st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:"),
         st.Page("pages/review_pack.py", title="Review pack", icon=":material/folder_zip:"),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from monitoring.check_cli import add_check_command
 from monitoring.cli_options import add_db_option, store_of
+from monitoring.compare_cli import add_compare_command
 from monitoring.demo import build_demo
 from monitoring.drift_cli import add_drift_command
 from monitoring.errors import MonitoringError
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     add_performance_command(commands)
     add_export_command(commands)
     add_check_command(commands)
+    add_compare_command(commands)
     return parser
 
 

@@ -153,21 +153,29 @@ def run_configured(
     reference: Bounds | None = None,
     use_stored: bool = True,
     workers: int = 2,
+    current_source: Source | None = None,
 ) -> DriftReport:
-    """:func:`run_drift` with a ready :class:`DriftConfig`."""
+    """:func:`run_drift` with a ready :class:`DriftConfig`.
+
+    ``current_source`` (a source with its own predicate, such as an uploaded
+    slice) replaces the time window on the current side; ``current`` is then
+    only its label bounds, and the stored result is keyed by the source's
+    ``identity`` and goes stale only with imports into the reference.
+    """
     from monitoring import results  # results imports this module's types
 
     spec = store.spec(model)
     ref, cur = _question(spec, reference, current)
     if config.detector in MULTIVARIATE:
         detectors.require(detectors.detector_class(config.detector).backend)
-    key = results.run_key(model, config, ref, cur)
-    watermark = results.watermark(store, model, (ref, cur))
+    identity = current_source.identity if current_source is not None else None
+    key = results.run_key(model, config, ref, cur, identity)
+    watermark = results.watermark(store, model, (ref,) if identity else (ref, cur))
     if use_stored:
         stored = results.load(store, key, watermark)
         if stored is not None:
             return stored
-    report = compute_drift(store, spec, config, ref, cur, workers=workers)
+    report = compute_drift(store, spec, config, ref, cur, workers, current_source)
     results.save(store, key, report, watermark)
     return report
 
@@ -195,16 +203,24 @@ def compute_drift(
     reference: Bounds,
     current: Bounds,
     workers: int = 2,
+    current_source: Source | None = None,
 ) -> DriftReport:
-    """Run the comparison from the data, without looking at or writing stored results."""
+    """Run the comparison from the data, without looking at or writing stored results.
+
+    ``current_source`` reads the current side from another source (see
+    :func:`run_configured`); by default both sides are windows of the model's table.
+    """
     source = profiles.Source.of(store, spec)
+    cur_source = current_source or source
     roles = _roles(spec)
     numeric = [c for c, (_, kind) in roles.items() if kind == "numeric"]
     categorical = [c for c, (_, kind) in roles.items() if kind == "categorical"]
     with store.connect() as con:
         rows_ref, ref_stats = profiles.window_stats(con, source, reference, numeric, categorical)
-        rows_cur, cur_stats = profiles.window_stats(con, source, current, numeric, categorical)
-        window = _Window(source, reference, current, rows_ref, rows_cur, ref_stats, cur_stats)
+        rows_cur, cur_stats = profiles.window_stats(con, cur_source, current, numeric, categorical)
+        window = _Window(
+            source, reference, current, rows_ref, rows_cur, ref_stats, cur_stats, cur_source
+        )
         detectors.preload()
         tabular = (
             _tabular(con, window, spec, config, categorical) if config.detector == "tabular" else {}
@@ -258,6 +274,7 @@ class _Window:
     rows_current: int
     ref_stats: Mapping[str, ColumnStats]
     cur_stats: Mapping[str, ColumnStats]
+    current_source: Source
 
 
 @dataclass(frozen=True)
@@ -307,7 +324,14 @@ def _numeric_column(
 ) -> ColumnDrift:
     ref, cur = window.ref_stats[column], window.cur_stats[column]
     effects = numeric_effects(
-        con, window.source, column, window.reference, window.current, ref, cur
+        con,
+        window.source,
+        column,
+        window.reference,
+        window.current,
+        ref,
+        cur,
+        window.current_source,
     )
     constant = ref.minimum is not None and ref.minimum == ref.maximum == cur.minimum == cur.maximum
     status, why = _status(window, ref.non_null, cur.non_null, constant)
@@ -329,7 +353,7 @@ def _numeric_column(
         )
     detector = detectors.detector_class(test)(p_val=config.p_threshold, seed=config.seed)
     x_ref = profiles.values(con, window.source, window.reference, column)
-    x_cur = profiles.values(con, window.source, window.current, column)
+    x_cur = profiles.values(con, window.current_source, window.current, column)
     result = detector.fit(x_ref).detect(x_cur)
     outcome = _TestOutcome(result.p_values[0], result.statistics[0], len(x_ref), len(x_cur))
     return _tested(row, test, note, result.statistic_name, outcome)
@@ -344,7 +368,7 @@ def _categorical_column(
     tabular: _TestOutcome | None,
 ) -> ColumnDrift:
     ref_counts = profiles.category_counts(con, window.source, window.reference, column)
-    cur_counts = profiles.category_counts(con, window.source, window.current, column)
+    cur_counts = profiles.category_counts(con, window.current_source, window.current, column)
     ref_n, cur_n = sum(ref_counts.values()), sum(cur_counts.values())
     constant = len(set(ref_counts) | set(cur_counts)) == 1
     status, why = _status(window, ref_n, cur_n, constant)
@@ -506,7 +530,7 @@ def _tabular(
     reference_levels: dict[str, int] = {}
     for column in spec.categorical_features:
         ref = profiles.category_counts(con, window.source, window.reference, column)
-        cur = profiles.category_counts(con, window.source, window.current, column)
+        cur = profiles.category_counts(con, window.current_source, window.current, column)
         if len(ref) >= 1 and sum(cur.values()) >= MIN_VALUES and len(set(ref) | set(cur)) > 1:
             levels[column] = list(ref) + sorted(set(cur) - set(ref))
             reference_levels[column] = len(ref)
@@ -514,7 +538,7 @@ def _tabular(
     if not columns:
         return {}
     x_ref = profiles.complete_rows(con, window.source, window.reference, numeric, levels)
-    x_cur = profiles.complete_rows(con, window.source, window.current, numeric, levels)
+    x_cur = profiles.complete_rows(con, window.current_source, window.current, numeric, levels)
     if len(x_ref) < MIN_VALUES or len(x_cur) < MIN_VALUES:
         return {}
     categories = tuple((len(numeric) + i, reference_levels[c]) for i, c in enumerate(levels))
@@ -535,7 +559,9 @@ def _multivariate(
     assert config.cap is not None
     features = list(spec.features)
     ref = profiles.sample(con, window.source, window.reference, features, config.cap, config.seed)
-    cur = profiles.sample(con, window.source, window.current, features, config.cap, config.seed)
+    cur = profiles.sample(
+        con, window.current_source, window.current, features, config.cap, config.seed
+    )
     if len(ref) < MIN_VALUES or len(cur) < MIN_VALUES:
         return None
     encoder = Preprocessor.fit(ref, spec.numeric_features, spec.categorical_features)

@@ -162,7 +162,12 @@ class Verdict:
 
 @dataclass(frozen=True)
 class DriftReport:
-    """The answer to one drift question; everything the page, the CLI and exports show."""
+    """The answer to one drift question; everything the page, the CLI and exports show.
+
+    ``current_slice`` names the uploaded slice compared when the current side
+    is one; ``current`` then spans its timestamps (or is the instant of its
+    upload when it has none).
+    """
 
     model: str
     config: DriftConfig
@@ -177,6 +182,7 @@ class DriftReport:
     computed_at: dt.datetime
     engine_version: int = ENGINE_VERSION
     from_store: bool = False
+    current_slice: str | None = None
 
     @property
     def features(self) -> tuple[ColumnDrift, ...]:

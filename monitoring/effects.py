@@ -143,8 +143,12 @@ def numeric_effects(
     current: Bounds,
     ref_stats: ColumnStats,
     cur_stats: ColumnStats,
+    current_source: Source | None = None,
 ) -> NumericEffects | None:
-    """Effect sizes and plot data of a numeric column; ``None`` if a window has no values."""
+    """Effect sizes and plot data of a numeric column; ``None`` if a window has no values.
+
+    ``current_source`` reads the current window from another source (an uploaded slice).
+    """
     if not ref_stats.non_null or not cur_stats.non_null:
         return None
     assert ref_stats.minimum is not None and cur_stats.minimum is not None
@@ -159,7 +163,9 @@ def numeric_effects(
     width = (high - low) / FINE_BINS
     edges = sorted(set(profiles.quantiles(con, source, reference, column, DECILES)))
     ref = profiles.binned(con, source, reference, column, low, width, FINE_BINS, edges)
-    cur = profiles.binned(con, source, current, column, low, width, FINE_BINS, edges)
+    cur = profiles.binned(
+        con, current_source or source, current, column, low, width, FINE_BINS, edges
+    )
     w1 = wasserstein_from_bins(
         width, ref.fine_counts, ref.fine_sums, cur.fine_counts, cur.fine_sums
     )

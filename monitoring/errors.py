@@ -32,3 +32,7 @@ class ModelNotFoundError(MonitoringError):
 
 class StoreError(MonitoringError):
     """The DuckDB store failed or is unavailable."""
+
+
+class SliceError(MonitoringError):
+    """An uploaded slice cannot be saved, found or deleted (name taken, same content, no id)."""

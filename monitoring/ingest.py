@@ -8,8 +8,11 @@ row).
 
 from __future__ import annotations
 
+import csv
+import gzip
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +86,27 @@ def _read_csv(file: RecordFile) -> pd.DataFrame:
         raise ValidationError(
             file.name, [f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"]
         ) from exc
-    except (pd.errors.ParserError, OSError, EOFError) as exc:
+    except pd.errors.ParserError as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        problem = (
+            f"not a readable CSV file: ragged rows: line {found[2]} has {found[3]} fields, "
+            f"earlier lines have {found[1]}"
+            if found
+            else f"not a readable CSV file: {exc}".strip()
+        )
+        raise ValidationError(file.name, [problem]) from exc
+    except (OSError, EOFError) as exc:
         raise ValidationError(file.name, [f"not a readable CSV file: {exc}".strip()]) from exc
+    short = _short_lines(file.content, compression, raw.shape[1])
+    if short:
+        raise ValidationError(
+            file.name,
+            [
+                f"not a readable CSV file: ragged rows: {len(short)} line(s) have fewer than "
+                f"{raw.shape[1]} fields, e.g. "
+                + ", ".join(f"line {line} has {width}" for line, width in short[:_EXAMPLES])
+            ],
+        )
     header = [str(h).strip() for h in raw.iloc[0]]
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
@@ -92,6 +114,17 @@ def _read_csv(file: RecordFile) -> pd.DataFrame:
     frame = raw.iloc[1:].reset_index(drop=True)
     frame.columns = header
     return frame.mask(frame.apply(lambda s: s.str.strip().str.lower().isin(MISSING_TOKENS)))
+
+
+def _short_lines(content: bytes, compression: str | None, width: int) -> list[tuple[int, int]]:
+    """(line, fields) of every non-blank line with fewer than ``width`` fields.
+
+    pandas pads short lines with empty cells, so they are counted here with the
+    ``csv`` module (line numbers count the header as line 1).
+    """
+    data = gzip.decompress(content) if compression == "gzip" else content
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    return [(reader.line_num, len(row)) for row in reader if row and len(row) < width]
 
 
 def _read_parquet(file: RecordFile) -> pd.DataFrame:
@@ -142,19 +175,27 @@ def validate_records(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd.Da
             if role == "target":
                 typed[column] = pd.Series([None] * len(frame), dtype=_target_dtype(spec))
             continue
-        values = frame[column].reset_index(drop=True)
-        sql_type = spec.sql_type(column)
-        if sql_type == "TIMESTAMP":
-            typed[column], problem = _as_timestamps(values, column)
-        elif sql_type == "DOUBLE":
-            typed[column], problem = _as_numbers(values, column, probability=role == "score")
-        else:
-            typed[column], problem = _as_text(values), None
+        typed[column], problem = convert_column(frame[column], column, spec)
         if problem:
             problems.append(problem)
     if problems:
         raise ValidationError(source, problems)
     return pd.DataFrame(typed)
+
+
+def convert_column(values: pd.Series, column: str, spec: ModelSpec) -> tuple[pd.Series, str | None]:
+    """Type one column of the spec as the store keeps it.
+
+    Returns the typed values (index reset) and ``None``, or a message naming
+    the column, how many values are wrong and example rows with their values.
+    """
+    values = values.reset_index(drop=True)
+    sql_type = spec.sql_type(column)
+    if sql_type == "TIMESTAMP":
+        return _as_timestamps(values, column)
+    if sql_type == "DOUBLE":
+        return _as_numbers(values, column, probability=spec.columns()[column] == "score")
+    return _as_text(values), None
 
 
 def extra_columns(frame: pd.DataFrame, spec: ModelSpec) -> list[str]:

@@ -27,10 +27,21 @@ Bounds = tuple[dt.datetime, dt.datetime]
 
 @dataclass(frozen=True)
 class Source:
-    """A model's record table and timestamp column, both already quoted."""
+    """A model's record table and timestamp column, both already quoted.
+
+    By default a window is the time range ``[$start, $end)``. A source with a
+    ``predicate`` (SQL over quoted identifiers, values as ``$name`` parameters
+    given in ``bind``) selects its rows by that predicate instead and ignores
+    the time bounds: an uploaded slice is ``"_dw_slice" = $slice``.
+    ``identity`` names such a source's content (a slice's SHA-256) so stored
+    results are keyed by what was compared, not by time bounds.
+    """
 
     table: str
     timestamp: str
+    predicate: str | None = None
+    bind: tuple[tuple[str, Any], ...] = ()
+    identity: str | None = None
 
     @classmethod
     def of(cls, store: Store, spec: ModelSpec) -> Source:
@@ -39,8 +50,16 @@ class Source:
 
     @property
     def where(self) -> str:
-        """The window predicate, with ``$start`` and ``$end`` parameters."""
+        """The window predicate, with ``$start`` and ``$end`` parameters (or the own one)."""
+        if self.predicate is not None:
+            return self.predicate
         return f"{self.timestamp} >= $start AND {self.timestamp} < $end"
+
+    def params(self, window: Bounds, **extra: Any) -> dict[str, Any]:
+        """The parameters :attr:`where` needs for ``window``, plus ``extra``."""
+        if self.predicate is not None:
+            return {**dict(self.bind), **extra}
+        return {"start": window[0], "end": window[1], **extra}
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,9 @@ def window_stats(
         q = quote_ident(column)
         parts += [f"count({q})", f"min({q})", f"max({q})", f"avg({q})", f"stddev_pop({q})"]
     parts += [f"count({quote_ident(c)})" for c in categorical]
-    row = _one(con, f"SELECT {', '.join(parts)} FROM {source.table} WHERE {source.where}", window)
+    row = _one(
+        con, f"SELECT {', '.join(parts)} FROM {source.table} WHERE {source.where}", source, window
+    )
     stats: dict[str, ColumnStats] = {}
     at = 1
     for column in numeric:
@@ -88,7 +109,7 @@ def category_counts(
     rows = con.execute(
         f"SELECT {q}, count(*) AS n FROM {source.table} "
         f"WHERE {source.where} AND {q} IS NOT NULL GROUP BY {q} ORDER BY n DESC, {q}",
-        _params(window),
+        source.params(window),
     ).fetchall()
     return {str(value): int(n) for value, n in rows}
 
@@ -100,7 +121,7 @@ def values(
     q = quote_ident(column)
     result = con.execute(
         f"SELECT {q} AS v FROM {source.table} WHERE {source.where} AND {q} IS NOT NULL",
-        _params(window),
+        source.params(window),
     ).fetchnumpy()
     return np.asarray(result["v"], dtype=np.float64)
 
@@ -117,6 +138,7 @@ def quantiles(
     row = _one(
         con,
         f"SELECT quantile_cont({q}, $levels) FROM {source.table} WHERE {source.where}",
+        source,
         window,
         levels=list(levels),
     )
@@ -160,7 +182,7 @@ def binned(
         f"SELECT least(greatest(floor(({q} - $low) / $width), 0), $last)::BIGINT AS bin, "
         f"{edge_bin} AS edge_bin, count(*), sum({q} - $low) FROM {source.table} "
         f"WHERE {source.where} AND {q} IS NOT NULL GROUP BY ALL",
-        _params(window, low=low, width=width, last=bins - 1, **params),
+        source.params(window, low=low, width=width, last=bins - 1, **params),
     ).fetchall()
     fine_counts = np.zeros(bins, dtype=np.int64)
     fine_sums = np.zeros(bins, dtype=np.float64)
@@ -189,7 +211,7 @@ def sample(
     return con.execute(
         f"SELECT {select} FROM {source.table} WHERE {source.where} "
         f"ORDER BY hash(rowid, $seed) LIMIT $cap",
-        _params(window, seed=seed, cap=cap),
+        source.params(window, seed=seed, cap=cap),
     ).df()
 
 
@@ -213,7 +235,7 @@ def complete_rows(
     present = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in [*numeric, *categorical])
     rows = con.execute(
         f"SELECT {', '.join(parts)} FROM {source.table} WHERE {source.where} AND {present}",
-        _params(window, **params),
+        source.params(window, **params),
     ).fetchnumpy()
     if not rows:
         return np.empty((0, len(parts)))
@@ -233,16 +255,14 @@ def first_rows(
         f"SELECT {source.timestamp} AS ts, {q} AS v FROM {source.table} "
         f"WHERE {source.where} AND {q} IS NOT NULL ORDER BY {source.timestamp}, rowid "
         f"LIMIT $limit",
-        _params(window, limit=limit),
+        source.params(window, limit=limit),
     ).df()
 
 
-def _params(window: Bounds, **extra: Any) -> dict[str, Any]:
-    return {"start": window[0], "end": window[1], **extra}
-
-
-def _one(con: duckdb.DuckDBPyConnection, sql: str, window: Bounds, **extra: Any) -> tuple[Any, ...]:
-    rows = con.execute(sql, _params(window, **extra)).fetchall()
+def _one(
+    con: duckdb.DuckDBPyConnection, sql: str, source: Source, window: Bounds, **extra: Any
+) -> tuple[Any, ...]:
+    rows = con.execute(sql, source.params(window, **extra)).fetchall()
     return rows[0]
 
 

@@ -7,6 +7,8 @@ with the whole report as JSON (enough to rebuild it exactly) and the
 reference or the current window when the run was computed. A later import
 that overlaps either window raises the watermark, which makes the stored run
 stale: :func:`load` then returns ``None`` and the caller recomputes.
+A run whose current side is an uploaded slice is keyed by the slice's content
+hash and its watermark looks at the reference only (a slice never changes).
 ``dw_drift_columns`` repeats the per-column numbers as plain columns so that
 timelines can be read with SQL.
 
@@ -75,15 +77,27 @@ CREATE TABLE IF NOT EXISTS dw_drift_columns (
 """
 
 
-def run_key(model: str, config: DriftConfig, reference: Bounds, current: Bounds) -> str:
-    """The storage key of a question: SHA-256 of model, configuration, windows and engine."""
-    question = {
+def run_key(
+    model: str,
+    config: DriftConfig,
+    reference: Bounds,
+    current: Bounds,
+    current_identity: str | None = None,
+) -> str:
+    """The storage key of a question: SHA-256 of model, configuration, windows and engine.
+
+    With ``current_identity`` (an uploaded slice's content hash) the current
+    side is keyed by that content instead of its time bounds.
+    """
+    question: dict[str, Any] = {
         "model": model,
         "config": dataclasses.asdict(config),
         "reference": [t.isoformat() for t in reference],
         "current": [t.isoformat() for t in current],
         "engine": ENGINE_VERSION,
     }
+    if current_identity is not None:
+        question["current"] = {"slice_sha256": current_identity}
     return hashlib.sha256(json.dumps(question, sort_keys=True).encode()).hexdigest()
 
 

@@ -19,6 +19,8 @@ from monitoring.pack import PackChart, PackTable, ReviewPack
 from monitoring.performance import PerformanceResult, realized_performance
 from monitoring.performance_figures import metric_figure
 from monitoring.schema import ModelSpec, span_label
+from monitoring.slice_compare import compare_slice
+from monitoring.slices import SliceInfo
 from monitoring.store import Store
 from monitoring.windows import calendar_windows
 
@@ -62,6 +64,7 @@ def drift_pack(
     config: DriftConfig | None = None,
     max_features: int = 8,
     include: frozenset[str] = PACK_PARTS,
+    uploaded: SliceInfo | None = None,
 ) -> ReviewPack:
     """Everything about one comparison, computing the drift run if it is not stored.
 
@@ -71,6 +74,8 @@ def drift_pack(
     Tables: the per-column drift table. The summary states the verdicts, the
     rule and the top drifted features. ``include`` picks among
     :data:`PACK_PARTS`; the summary and the HTML report are always there.
+    With ``uploaded`` the current side is that uploaded slice (``current`` is
+    ignored) and the time-based parts (volume, performance) are left out.
     """
     unknown = sorted(include - PACK_PARTS)
     if unknown:
@@ -78,9 +83,13 @@ def drift_pack(
             f"unknown pack part(s) {unknown}; valid parts are {sorted(PACK_PARTS)}"
         )
     config = config or DriftConfig()
-    report = run_configured(store, model, config, current, reference)
+    if uploaded is not None:
+        report = compare_slice(store, uploaded, config, reference)
+        include = include - {"volume", "performance"}
+    else:
+        report = run_configured(store, model, config, current, reference)
     spec = store.spec(model)
-    label = window_label(report.current)
+    label = uploaded.label if uploaded is not None else window_label(report.current)
     context = drift_context(report, label)
     ranked = sorted(report.features, key=lambda c: -(c.effect or -1.0))
     drifted = [c for c in ranked if c.drifted]
@@ -183,7 +192,7 @@ def _summary(report: DriftReport) -> tuple[str, ...]:
     lines = [
         "## What was compared",
         f"- reference {window_label(report.reference)}: {report.rows_reference:,} rows",
-        f"- current {window_label(report.current)}: {report.rows_current:,} rows",
+        f"- current {_current(report)}: {report.rows_current:,} rows",
         f"- detector {report.config.detector}, correction {report.config.correction}",
         "",
         "## Verdict",
@@ -214,6 +223,12 @@ def _volume(store: Store, model: str, spec: ModelSpec, report: DriftReport) -> g
     end = summary.last + dt.timedelta(microseconds=1)
     weeks = calendar_windows(store, model, "week", summary.first, end)
     return volume_figure(weeks, spec.reference, report.current)
+
+
+def _current(report: DriftReport) -> str:
+    if report.current_slice is not None:
+        return f"uploaded slice {report.current_slice!r}"
+    return window_label(report.current)
 
 
 def _word(drifted: bool | None) -> str:

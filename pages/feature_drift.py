@@ -34,6 +34,7 @@ pack_view.quick_download(
     question.reference,
     question.config,
     question.current_label,
+    question.slice,
 )
 drift_view.table(report.features)
 st.subheader("Distribution")

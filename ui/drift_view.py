@@ -20,6 +20,8 @@ from monitoring.drift_report import (
 )
 from monitoring.review import drift_context
 from monitoring.schema import ModelSpec
+from monitoring.slice_compare import compare_slice, stored_slice_drift
+from monitoring.slices import SliceInfo, list_slices
 from monitoring.store import Store
 from monitoring.windows import PERIODS, Window, calendar_windows
 from ui import data, url
@@ -39,6 +41,7 @@ DETECTOR_LABELS = {
 }
 CORRECTION_LABELS = {"bonferroni": "Bonferroni", "fdr": "FDR (Benjamini–Hochberg)"}
 SIDEBAR_WINDOW = "sidebar window"
+SAVED_SLICE = "saved slice"
 GRID_SIZE = 6
 
 
@@ -52,6 +55,7 @@ class DriftQuestion:
     current: tuple[dt.datetime, dt.datetime]
     current_label: str
     config: DriftConfig
+    slice: SliceInfo | None = None
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner=False)
@@ -68,18 +72,34 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
     """Draw the controls; return the comparison they describe."""
     url.seed("drift_detector", "detector", DETECTOR_CHOICES, "auto")
     url.seed("drift_correction", "correction", CORRECTIONS, "bonferroni")
-    url.seed("drift_period", "period", (SIDEBAR_WINDOW, *PERIODS), SIDEBAR_WINDOW)
+    saved = list_slices(Store(selection.db), selection.model)
+    periods = (SIDEBAR_WINDOW, *PERIODS, *((SAVED_SLICE,) if saved else ()))
+    url.seed("drift_period", "period", periods, SIDEBAR_WINDOW)
     window_col, detector_col, correction_col = st.columns([2, 2, 1])
     period = window_col.selectbox(
         "Current window",
-        (SIDEBAR_WINDOW, *PERIODS),
+        periods,
         key="drift_period",
         format_func=lambda p: (
-            "the sidebar's production window" if p == SIDEBAR_WINDOW else f"one {p}"
+            "the sidebar's production window"
+            if p == SIDEBAR_WINDOW
+            else "a saved slice (uploaded file)"
+            if p == SAVED_SLICE
+            else f"one {p}"
         ),
     )
     current, label = (selection.start, selection.end), selection.label
-    if period != SIDEBAR_WINDOW:
+    chosen: SliceInfo | None = None
+    if period == SAVED_SLICE:
+        chosen = window_col.selectbox(
+            "Which slice",
+            saved,
+            key="drift_slice",
+            format_func=lambda s: f"{s.name} ({s.file_name}, {s.rows:,} rows)",
+        )
+        assert chosen is not None
+        current, label = chosen.bounds, chosen.label
+    elif period != SIDEBAR_WINDOW:
         choices = _periods(selection.db, selection.version, selection.model, period)
         picked = window_col.selectbox(
             f"Which {period}",
@@ -135,12 +155,17 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
         float(min_effect),
         int(cap) if detector in ("mmd", "lsdd", "classifier") else None,
     )
-    return DriftQuestion(selection.db, selection.model, reference, current, label, config)
+    return DriftQuestion(selection.db, selection.model, reference, current, label, config, chosen)
 
 
 def answer(question: DriftQuestion, run: bool) -> DriftReport | None:
     """The stored answer, or a fresh one when ``run``; ``None`` when neither exists."""
     store = Store(question.db)
+    if question.slice is not None:
+        if not run:
+            return stored_slice_drift(store, question.slice, question.config, question.reference)
+        with st.spinner(f"Comparing {question.current_label} …"):
+            return compare_slice(store, question.slice, question.config, question.reference)
     if not run:
         return stored_drift(
             store, question.model, question.config, question.current, question.reference

@@ -13,6 +13,7 @@ from monitoring.export import STATIC_FORMATS
 from monitoring.pack import PACK_FORMATS, pack_zip
 from monitoring.profiles import Bounds
 from monitoring.review import PACK_PARTS, drift_pack
+from monitoring.slices import SliceInfo
 from monitoring.store import Store
 from ui.charts import static_problem
 from ui.drift_view import CORRECTION_LABELS, DETECTOR_LABELS
@@ -37,9 +38,12 @@ def pack_bytes(
     config: DriftConfig,
     parts: frozenset[str] = PACK_PARTS,
     formats: tuple[str, ...] = ("png",),
+    uploaded: SliceInfo | None = None,
 ) -> bytes:
     """The ZIP of one comparison (the drift run is computed if it is not stored)."""
-    pack = drift_pack(Store(db), model, current, reference, config, include=parts)
+    pack = drift_pack(
+        Store(db), model, current, reference, config, include=parts, uploaded=uploaded
+    )
     return pack_zip(pack, formats)
 
 
@@ -55,12 +59,15 @@ def quick_download(
     reference: Bounds | None,
     config: DriftConfig,
     label: str,
+    uploaded: SliceInfo | None = None,
 ) -> None:
     """A button that builds the default pack (PNG charts) when pressed, then downloads it."""
     formats = ("png",) if static_problem() is None else ()
     st.download_button(
         "Review pack (ZIP)",
-        lambda: pack_bytes(db, model, current, reference, config, formats=formats),
+        lambda: pack_bytes(
+            db, model, current, reference, config, formats=formats, uploaded=uploaded
+        ),
         file_name=file_name(model, label),
         mime="application/zip",
         icon=":material/folder_zip:",

@@ -1,0 +1,181 @@
+"""Widgets and rendering of the Upload & compare page (session keys start with ``upload_``).
+
+An upload that passes its check is compared at once. To go through the same
+engine it is written as a draft slice (see :mod:`monitoring.slices`); this
+session remembers the draft's id under ``upload_draft`` and deletes it when
+another file is uploaded or the file is removed. Saving names the draft.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from monitoring import slices
+from monitoring.drift import drift_config
+from monitoring.drift_report import DriftReport
+from monitoring.errors import MonitoringError
+from monitoring.ingest import RecordFile
+from monitoring.profiles import Bounds
+from monitoring.schema import ModelSpec
+from monitoring.slice_check import SliceCheck, check_slice
+from monitoring.slice_compare import compare_slice
+from monitoring.slices import SliceInfo
+from monitoring.store import Store
+from ui.sidebar import Selection
+
+FILE_KEY = "upload_file"
+DRAFT_KEY = "upload_draft"
+BASELINES = ("reference", "window")
+_MB = 1024 * 1024
+
+
+def max_bytes() -> int:
+    """The upload limit: ``server.maxUploadSize`` (MB) from ``.streamlit/config.toml``."""
+    return int(st.get_option("server.maxUploadSize")) * _MB
+
+
+def pick_file(selection: Selection) -> RecordFile | None:
+    """The uploader; forgets this session's draft when the file goes away."""
+    uploaded = st.file_uploader(
+        f"A CSV, CSV.gz or Parquet file of **{selection.model}** records "
+        f"(at most {max_bytes() // _MB} MB)",
+        type=["csv", "gz", "parquet"],
+        key=FILE_KEY,
+    )
+    if uploaded is None:
+        drop_draft(selection.db)
+        return None
+    return RecordFile(uploaded.name, uploaded.getvalue())
+
+
+@st.cache_data(max_entries=4, show_spinner="Checking the file…")
+def _checked(
+    db: str, spec: ModelSpec, name: str, sha256: str, allow: bool, limit: int, _content: bytes
+) -> SliceCheck:
+    """The check of one file's content (keyed by its hash, not its bytes)."""
+    del db, sha256  # part of the cache key only
+    return check_slice(RecordFile(name, _content), spec, allow, limit)
+
+
+def check(selection: Selection, spec: ModelSpec, file: RecordFile) -> SliceCheck:
+    """Check the file, asking to confirm a comparison without missing features."""
+    args = (selection.db, spec, file.name, file.sha256)
+    checked = _checked(*args, False, max_bytes(), file.content)
+    only_missing = len(checked.column_problems) == len(checked.missing_features)
+    if not checked.ok and checked.missing_features and only_missing:
+        allow = st.checkbox(
+            f"Compare on the other features, without {', '.join(checked.missing_features)}",
+            key="upload_allow_missing",
+        )
+        if allow:
+            checked = _checked(*args, True, max_bytes(), file.content)
+    return slices.inspect(Store(selection.db), checked, spec.name) if checked.ok else checked
+
+
+def show_check(check: SliceCheck) -> None:
+    """The summary line, notes, duplicate warning and the table of problems."""
+    (st.success if check.ok else st.error)(check.summary())
+    for note in check.notes:
+        st.caption(note)
+    if check.duplicate_of:
+        st.warning(
+            f"The same file (content hash {check.sha256[:12]}…) is already saved as slice "
+            f"**{check.duplicate_of}**: it is compared as that slice."
+        )
+    if not check.ok:
+        st.dataframe(check.problems_table(), hide_index=True, width="stretch")
+        st.caption("Nothing was written. Fix the file and upload it again.")
+
+
+def slice_of(selection: Selection, spec: ModelSpec, check: SliceCheck) -> SliceInfo:
+    """The stored slice to compare: the saved one with this content, or this session's draft."""
+    store = Store(selection.db)
+    existing = slices.find_duplicate(store, spec.name, check.sha256)
+    if existing is not None:
+        return existing
+    held = st.session_state.get(DRAFT_KEY)
+    if held is not None:
+        try:
+            draft = slices.get_slice(store, held)
+            if draft.sha256 == check.sha256 and draft.model == spec.name:
+                return draft
+        except MonitoringError:
+            pass  # purged meanwhile: write it again
+        drop_draft(selection.db)
+    draft = slices.write_slice(store, spec, check)
+    st.session_state[DRAFT_KEY] = draft.id
+    return draft
+
+
+def drop_draft(db: str) -> None:
+    """Delete this session's draft, if it still is one."""
+    held = st.session_state.pop(DRAFT_KEY, None)
+    if held is None:
+        return
+    store = Store(db)
+    try:
+        if slices.get_slice(store, held).draft:
+            slices.delete_slice(store, held)
+    except MonitoringError:
+        pass  # already gone
+
+
+def baseline(selection: Selection, spec: ModelSpec) -> tuple[Bounds, str]:
+    """What the slice is compared with: the reference or the sidebar's production window."""
+    choice = st.radio(
+        "Compare with",
+        BASELINES,
+        key="upload_baseline",
+        horizontal=True,
+        format_func=lambda b: (
+            f"the reference ({spec.reference.label()})"
+            if b == "reference"
+            else f"the sidebar's production window ({selection.label})"
+        ),
+    )
+    if choice == "window":
+        return (selection.start, selection.end), selection.label
+    return (spec.reference.start, spec.reference.end), "the reference"
+
+
+def compare(db: str, info: SliceInfo, against: Bounds) -> DriftReport:
+    """The comparison, from stored results when this content was compared before."""
+    with st.spinner(f"Comparing {info.label} …"):
+        return compare_slice(Store(db), info, drift_config(), against)
+
+
+def save_form(db: str, info: SliceInfo) -> None:
+    """Name and keep a draft; a saved slice just says so."""
+    if not info.draft:
+        st.caption(f"Saved as slice **{info.name}** on {info.uploaded_at:%Y-%m-%d %H:%M} UTC.")
+        return
+    with st.form("upload_save_form"):
+        name = st.text_input("Save this slice as", key="upload_name", max_chars=120)
+        if not st.form_submit_button("Save slice"):
+            return
+    try:
+        saved = slices.save_draft(Store(db), info.id, name)
+    except MonitoringError as exc:
+        st.error(str(exc))
+        return
+    st.session_state.pop(DRAFT_KEY, None)
+    st.success(f"Saved as slice **{saved.name}** ({saved.rows:,} rows).")
+
+
+def saved_list(db: str, model: str) -> None:
+    """The model's saved slices, each with a delete button."""
+    store = Store(db)
+    saved = slices.list_slices(store, model)
+    if not saved:
+        st.caption("No saved slices yet.")
+        return
+    for info in saved:
+        text, button = st.columns([5, 1])
+        span = f"{info.ts_min:%Y-%m-%d} → {info.ts_max:%Y-%m-%d}" if info.ts_min else "no time axis"
+        text.markdown(
+            f"**{info.name}** — `{info.file_name}`, {info.rows:,} rows, {span}, uploaded "
+            f"{info.uploaded_at:%Y-%m-%d %H:%M} UTC, sha256 `{info.sha256[:12]}…`"
+        )
+        if button.button("Delete", key=f"upload_delete_{info.id}"):
+            slices.delete_slice(store, info.id)
+            st.rerun()
