@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from monitoring.pack import neutralise
 from ui import data
 from ui.router import require_router
 from ui.sidebar import current_selection
@@ -51,4 +52,4 @@ with spec_tab:
     st.write(f"**Task:** {spec.task} · **reference:** {spec.reference.label()}")
     if spec.description:
         st.caption(spec.description)
-    st.dataframe(spec.roles_table(), hide_index=True)
+    st.dataframe(neutralise(spec.roles_table()), hide_index=True)

@@ -5,6 +5,7 @@ import streamlit as st
 from monitoring.export import ChartContext
 from monitoring.figures import volume_figure
 from monitoring.overview import overview_table
+from monitoring.pack import neutralise
 from ui import data
 from ui.charts import show_figure
 from ui.router import require_router
@@ -24,7 +25,7 @@ if selection is None:
 
 summaries = data.overviews(selection.db, selection.version)
 st.dataframe(
-    overview_table(summaries),
+    neutralise(overview_table(summaries)),
     hide_index=True,
     column_config={
         "rows": st.column_config.NumberColumn(format="localized", width="small"),

@@ -17,6 +17,7 @@ import streamlit as st
 
 from monitoring.demo import build_demo
 from monitoring.overview import ModelOverview, all_overviews
+from monitoring.pack import neutralise
 from monitoring.store import Store, default_db_path, using_default_db
 from monitoring.windows import Window, calendar_windows, window_count, window_records
 
@@ -88,11 +89,11 @@ def records(
 ) -> pd.DataFrame:
     """The newest records of a window, for browsing."""
     del version  # part of the cache key only
-    return window_records(Store(db), model, start, end, limit=RECORDS_SHOWN)
+    return neutralise(window_records(Store(db), model, start, end, limit=RECORDS_SHOWN))
 
 
 @st.cache_data(ttl=600, max_entries=32, show_spinner=False)
 def imports(db: str, version: int, model: str) -> pd.DataFrame:
     """A model's import log, newest first."""
     del version  # part of the cache key only
-    return Store(db).imports(model)
+    return neutralise(Store(db).imports(model))

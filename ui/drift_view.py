@@ -18,6 +18,7 @@ from monitoring.drift_report import (
     DriftReport,
     report_table,
 )
+from monitoring.pack import neutralise
 from monitoring.review import drift_context
 from monitoring.schema import ModelSpec
 from monitoring.slice_compare import compare_slice, stored_slice_drift
@@ -206,7 +207,7 @@ def summary(report: DriftReport) -> None:
 
 def table(columns: tuple[ColumnDrift, ...]) -> None:
     """The per-column table, drifted rows highlighted, largest effect first."""
-    frame = report_table(columns)
+    frame = neutralise(report_table(columns))  # the CSV download must not run formulas
     styled = frame.style.apply(
         lambda row: ["background-color: #fde3cf" if row["drifted"] else ""] * len(row), axis=1
     )

@@ -15,6 +15,7 @@ from monitoring.drift import drift_config
 from monitoring.drift_report import DriftReport
 from monitoring.errors import MonitoringError
 from monitoring.ingest import RecordFile
+from monitoring.pack import neutralise
 from monitoring.profiles import Bounds
 from monitoring.schema import ModelSpec
 from monitoring.slice_check import SliceCheck, check_slice
@@ -83,7 +84,7 @@ def show_check(check: SliceCheck) -> None:
             f"**{check.duplicate_of}**: it is compared as that slice."
         )
     if not check.ok:
-        st.dataframe(check.problems_table(), hide_index=True, width="stretch")
+        st.dataframe(neutralise(check.problems_table()), hide_index=True, width="stretch")
         st.caption("Nothing was written. Fix the file and upload it again.")
 
 

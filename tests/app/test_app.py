@@ -134,3 +134,23 @@ def test_first_run_builds_the_default_database(
     store = data.store()
     assert store.path == default and default.exists()
     assert store.models() == [REGRESSOR, CLASSIFIER]
+
+
+def test_formula_like_cells_are_shown_neutralised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """st.dataframe's own CSV download must not hand a spreadsheet a formula."""
+    from monitoring import log_records
+
+    db = tmp_path / "formula.duckdb"
+    records = tiny_records(3).assign(plan=['=HYPERLINK("http://x")', "+1", "basic"])
+    log_records(records, tiny_spec(name="@model"), db=db)
+    monkeypatch.setenv("DRIFTWATCH_DB", str(db))
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.query_params.update({"model": "@model", "from": "2024-01-01", "to": "2024-01-03"})
+    at = app.run()
+    assert at.dataframe[0].value["model"].tolist() == ["'@model"]
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    plans = at.dataframe[0].value["plan"].tolist()
+    assert sorted(plans) == sorted(['\'=HYPERLINK("http://x")', "'+1", "basic"])
