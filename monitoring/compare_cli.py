@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.cli_options import add_db_option, store_of
-from monitoring.drift import drift_config
 from monitoring.drift_cli import render, window
+from monitoring.drift_report import DriftConfig
 from monitoring.ingest import RecordFile
 from monitoring.results import to_document
 from monitoring.slice_check import DEFAULT_MAX_BYTES, SliceCheck
@@ -70,7 +70,7 @@ def _compare(args: argparse.Namespace) -> int:
         store,
         file,
         args.model,
-        drift_config(),
+        DriftConfig(),
         reference=args.reference,
         save_as=args.save,
         allow_missing_features=args.allow_missing_features,

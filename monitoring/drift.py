@@ -85,29 +85,6 @@ _TEST_NAMES = {
 }
 
 
-def drift_config(
-    detector: str = "auto",
-    correction: str = "bonferroni",
-    p_threshold: float = 0.05,
-    min_effect: float = DEFAULT_MIN_EFFECT,
-    sample_cap: int | None = None,
-    n_permutations: int = 100,
-    drift_share: float | None = None,
-    seed: int = 0,
-) -> DriftConfig:
-    """A validated :class:`DriftConfig` (unknown detectors and corrections list the valid ones)."""
-    return DriftConfig(
-        detector=detector,
-        correction=correction,
-        p_threshold=p_threshold,
-        min_effect=min_effect,
-        sample_cap=sample_cap,
-        n_permutations=n_permutations,
-        drift_share=drift_share,
-        seed=seed,
-    )
-
-
 def run_drift(
     store: Store,
     model: str,
@@ -139,7 +116,7 @@ def run_drift(
         unknown model; :class:`~monitoring.detectors.BackendMissingError` when
         a multivariate detector's library is missing.
     """
-    config = drift_config(
+    config = DriftConfig(
         detector, correction, p_threshold, min_effect, sample_cap, n_permutations, drift_share, seed
     )
     return run_configured(store, model, config, current, reference, use_stored, workers)

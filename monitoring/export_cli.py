@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.cli_options import add_db_option, store_of
-from monitoring.drift import drift_config
 from monitoring.drift_cli import window
-from monitoring.drift_report import CORRECTIONS, DETECTOR_CHOICES
+from monitoring.drift_report import CORRECTIONS, DETECTOR_CHOICES, DriftConfig
 from monitoring.pack import PACK_FORMATS, pack_zip
 from monitoring.review import drift_pack
 
@@ -41,7 +40,7 @@ def add_export_command(commands: Any) -> argparse.ArgumentParser:
 
 def _export(args: argparse.Namespace) -> int:
     store = store_of(args)
-    config = drift_config(args.detector, args.correction)
+    config = DriftConfig(args.detector, args.correction)
     pack = drift_pack(store, args.model, args.current, args.reference, config)
     data = pack_zip(pack, args.formats)
     args.out.parent.mkdir(parents=True, exist_ok=True)

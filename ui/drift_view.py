@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from monitoring.drift import drift_config, run_configured, stored_drift
+from monitoring.drift import run_configured, stored_drift
 from monitoring.drift_figures import distribution_figure, grid_figure
 from monitoring.drift_report import (
     CORRECTIONS,
@@ -149,7 +149,7 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
         )
     reference = _day_range(ref_dates) or (spec.reference.start, spec.reference.end)
     url.publish({"detector": detector, "correction": correction, "period": period})
-    config = drift_config(
+    config = DriftConfig(
         detector,
         correction,
         float(p_value),

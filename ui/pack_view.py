@@ -7,7 +7,6 @@ import time
 
 import streamlit as st
 
-from monitoring.drift import drift_config
 from monitoring.drift_report import CORRECTIONS, DETECTOR_CHOICES, DriftConfig
 from monitoring.export import STATIC_FORMATS
 from monitoring.pack import PACK_FORMATS, pack_zip
@@ -127,7 +126,7 @@ def builder(selection: Selection) -> None:
                 selection.model,
                 (selection.start, selection.end),
                 None,
-                drift_config(detector, correction),
+                DriftConfig(detector, correction),
                 frozenset(parts),
                 tuple(formats),
             )

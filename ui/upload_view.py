@@ -11,8 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from monitoring import slices
-from monitoring.drift import drift_config
-from monitoring.drift_report import DriftReport
+from monitoring.drift_report import DriftConfig, DriftReport
 from monitoring.errors import MonitoringError
 from monitoring.ingest import RecordFile
 from monitoring.pack import neutralise
@@ -142,7 +141,7 @@ def baseline(selection: Selection, spec: ModelSpec) -> tuple[Bounds, str]:
 def compare(db: str, info: SliceInfo, against: Bounds) -> DriftReport:
     """The comparison, from stored results when this content was compared before."""
     with st.spinner(f"Comparing {info.label} …"):
-        return compare_slice(Store(db), info, drift_config(), against)
+        return compare_slice(Store(db), info, DriftConfig(), against)
 
 
 def save_form(db: str, info: SliceInfo) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from monitoring import log_records, slices
-from monitoring.drift import drift_config
+from monitoring.drift_report import DriftConfig
 from monitoring.errors import SliceError
 from monitoring.ingest import RecordFile
 from monitoring.pack import table_csv
@@ -141,25 +141,25 @@ def test_a_slice_is_compared_by_the_engine_and_stored_by_content(
     store: Store, model: ModelSpec
 ) -> None:
     info = slices.write_slice(store, model, checked(model, slice_csv(shift=40)), "shifted")
-    report = compare_slice(store, info, drift_config())
+    report = compare_slice(store, info, DriftConfig())
     assert report.rows_current == 40 and report.rows_reference == 60
     assert report.current_slice == "shifted"
     assert report.current == info.bounds
     assert report.column("age").drifted is True
     assert report.column("plan").status == "tested"
-    again = compare_slice(store, info, drift_config())
+    again = compare_slice(store, info, DriftConfig())
     assert again.from_store and again.column("age").p_value == report.column("age").p_value
     # a draft of the same content reuses the stored result: the key is the content hash
     slices.delete_slice(store, info.id)
     draft = slices.write_slice(store, model, checked(model, slice_csv(shift=40)))
-    assert compare_slice(store, draft, drift_config()).from_store
+    assert compare_slice(store, draft, DriftConfig()).from_store
     assert len(stored_runs(store, "churn")) == 1
 
 
 def test_a_slice_against_a_production_window(store: Store, model: ModelSpec) -> None:
     info = slices.write_slice(store, model, checked(model, slice_csv()), "march")
     report = compare_slice(
-        store, info, drift_config(), (dt.datetime(2024, 2, 1), dt.datetime(2024, 3, 1))
+        store, info, DriftConfig(), (dt.datetime(2024, 2, 1), dt.datetime(2024, 3, 1))
     )
     assert report.rows_reference == 29  # February 2024 holds 29 of the 30 daily records
 
@@ -169,7 +169,7 @@ def test_missing_columns_show_as_not_in_the_slice(store: Store, model: ModelSpec
     info = slices.write_slice(store, model, checked(model, file, allow_missing_features=True))
     assert set(info.missing) == {"age", "ts", "pred"}
     assert info.ts_min is None and info.bounds[0] == info.uploaded_at
-    report = compare_slice(store, info, drift_config())
+    report = compare_slice(store, info, DriftConfig())
     for column in ("age", "pred"):
         assert report.column(column).note == NOT_IN_SLICE
         assert report.column(column).drifted is None
@@ -178,16 +178,16 @@ def test_missing_columns_show_as_not_in_the_slice(store: Store, model: ModelSpec
 
 
 def test_compare_file_drafts_are_deleted_after_comparing(store: Store, model: ModelSpec) -> None:
-    result = compare_file(store, slice_csv(), "churn", drift_config())
+    result = compare_file(store, slice_csv(), "churn", DriftConfig())
     assert result.report is not None and result.saved is None
     assert count(store, 'SELECT count(*) FROM "slices:churn"') == 0
-    saved = compare_file(store, slice_csv(), "churn", drift_config(), save_as="kept")
+    saved = compare_file(store, slice_csv(), "churn", DriftConfig(), save_as="kept")
     assert saved.saved is not None and saved.saved.name == "kept"
-    again = compare_file(store, slice_csv(), "churn", drift_config())
+    again = compare_file(store, slice_csv(), "churn", DriftConfig())
     assert again.check.duplicate_of == "kept" and again.report is not None
     with pytest.raises(SliceError, match="already saved as slice 'kept'"):
-        compare_file(store, slice_csv(), "churn", drift_config(), save_as="other")
-    bad = compare_file(store, RecordFile("e.csv", b""), "churn", drift_config())
+        compare_file(store, slice_csv(), "churn", DriftConfig(), save_as="other")
+    bad = compare_file(store, RecordFile("e.csv", b""), "churn", DriftConfig())
     assert bad.report is None and bad.check.file_problems == ("the file is empty",)
 
 
@@ -199,7 +199,7 @@ def test_hostile_names_pass_through_storage_and_the_engine(store: Store) -> None
     upload[HOSTILE] = upload[HOSTILE] * 3
     file = RecordFile("h.csv", upload.to_csv(index=False).encode())
     info = slices.write_slice(store, spec, checked(spec, file), 'x"; DROP TABLE dw_models; --')
-    report = compare_slice(store, info, drift_config())
+    report = compare_slice(store, info, DriftConfig())
     assert report.column(HOSTILE).status == "tested"
     assert store.models() == ["odd; model"]
     assert [s.name for s in slices.list_slices(store, "odd; model")] == [info.name]
@@ -216,7 +216,7 @@ def test_formula_cells_are_stored_verbatim_and_neutralised_on_export(
     info = slices.write_slice(store, model, checked(model, file), "formulas")
     stored = set(store.query('SELECT DISTINCT plan FROM "slices:churn"')["plan"])
     assert stored == {"=HYPERLINK(1)", "+1", "-2", "@SUM(A1)"}
-    report = compare_slice(store, info, drift_config())
+    report = compare_slice(store, info, DriftConfig())
     counts = report.column("plan").categories
     assert counts is not None and "=HYPERLINK(1)" in counts.categories
     exported = table_csv(pd.DataFrame({"category": counts.categories})).decode()
