@@ -127,7 +127,10 @@ def abs_bin_integrals(
     cur_counts: np.ndarray,
     cur_sums: np.ndarray,
 ) -> np.ndarray:
-    """``|∫(F − G)|`` over each bin (see :func:`wasserstein_from_bins`)."""
+    """``|∫(F − G)|`` over each bin (see :func:`wasserstein_from_bins`).
+
+    The current side may be a batch: ``W × bins`` arrays give ``W × bins``.
+    """
     right = (np.arange(len(ref_counts)) + 1) * width
     return np.abs(
         _cdf_integrals(width, right, ref_counts, ref_sums)
@@ -215,7 +218,10 @@ def _shares(counts: Counts) -> np.ndarray:
 def _cdf_integrals(
     width: float, right: np.ndarray, counts: np.ndarray, sums: np.ndarray
 ) -> np.ndarray:
-    """``∫ F`` over each bin, for the empirical CDF ``F`` given by per-bin counts and sums."""
-    total = counts.sum()
-    before = np.concatenate(([0], np.cumsum(counts)[:-1])) / total
+    """``∫ F`` over each bin, for the empirical CDF ``F`` given by per-bin counts and sums.
+
+    Bins run along the last axis, so a ``W × bins`` batch gives one row per window.
+    """
+    total = counts.sum(axis=-1, keepdims=True)
+    before = (np.cumsum(counts, axis=-1) - counts) / total
     return before * width + (counts * right - sums) / total

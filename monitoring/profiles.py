@@ -44,9 +44,14 @@ class Source:
     identity: str | None = None
 
     @classmethod
-    def of(cls, store: Store, spec: ModelSpec) -> Source:
-        """The source of ``spec``'s records in ``store`` (table name read from the catalog)."""
-        return cls(store.table(spec.name), quote_ident(spec.timestamp))
+    def of(
+        cls, store: Store, spec: ModelSpec, con: duckdb.DuckDBPyConnection | None = None
+    ) -> Source:
+        """The source of ``spec``'s records in ``store`` (table name read from the catalog).
+
+        ``con``: an open connection of ``store`` to read the catalog with.
+        """
+        return cls(store.table(spec.name, con), quote_ident(spec.timestamp))
 
     @property
     def where(self) -> str:

@@ -118,23 +118,34 @@ class Store:
                 r[0] for r in con.execute("SELECT name FROM dw_models ORDER BY name").fetchall()
             ]
 
-    def spec(self, model: str) -> ModelSpec:
-        """The stored spec of ``model``; unknown names list the known ones."""
-        with self.connect() as con:
-            row = _first(con.execute("SELECT spec FROM dw_models WHERE name = ?", [model]))
+    def spec(self, model: str, con: duckdb.DuckDBPyConnection | None = None) -> ModelSpec:
+        """The stored spec of ``model``; unknown names list the known ones.
+
+        ``con``: an open connection of this store to read with (saves opening one).
+        """
+        with self._using(con) as active:
+            row = _first(active.execute("SELECT spec FROM dw_models WHERE name = ?", [model]))
         if row is None:
             raise ModelNotFoundError(
                 f"no model named {model!r} in {self.path}; known models: {self.models() or 'none'}"
             )
         return ModelSpec.from_json(row[0])
 
-    def table(self, model: str) -> str:
-        """The quoted table name of ``model``, read from the catalog."""
-        with self.connect() as con:
-            row = _first(con.execute("SELECT table_name FROM dw_models WHERE name = ?", [model]))
+    def table(self, model: str, con: duckdb.DuckDBPyConnection | None = None) -> str:
+        """The quoted table name of ``model`` from the catalog (``con``: as in :meth:`spec`)."""
+        with self._using(con) as active:
+            row = _first(active.execute("SELECT table_name FROM dw_models WHERE name = ?", [model]))
         if row is None:
             raise ModelNotFoundError(f"no model named {model!r} in {self.path}")
         return quote_ident(row[0])
+
+    @contextmanager
+    def _using(self, con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+        if con is not None:
+            yield con
+        else:
+            with self.connect() as opened:
+                yield opened
 
     def data_version(self) -> int:
         """A number that grows with every import: a cheap key for caches."""

@@ -31,13 +31,14 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from monitoring import timeline_stats, timeline_store, verdicts
+from monitoring import timeline_counts, timeline_stats, timeline_store, verdicts
 from monitoring.drift_report import DriftConfig, Kind
 from monitoring.errors import MonitoringError
 from monitoring.profiles import Bounds, Source
 from monitoring.schema import ModelSpec
 from monitoring.store import Store, quote_ident
-from monitoring.timeline_stats import CellStats, Counts, Layout
+from monitoring.timeline_counts import Counts, Layout
+from monitoring.timeline_stats import CellStats
 from monitoring.windows import Window, calendar_windows, row_windows
 
 DEFAULT_MIN_ROWS = 30
@@ -196,12 +197,12 @@ def run_timeline(
         raise MonitoringError(f"min_rows must be at least 1, got {min_rows}")
     if any(a.end > b.start for a, b in itertools.pairwise(windows)):
         raise MonitoringError("timeline windows must be sorted and must not overlap")
-    spec = store.spec(model)
-    source = Source.of(store, spec)
-    ref = reference or (spec.reference.start, spec.reference.end)
-    key = timeline_store.config_key(model, config, ref, min_rows)
     fresh: list[WindowDrift] = []
     with store.connect() as con:
+        spec = store.spec(model, con)
+        source = Source.of(store, spec, con)
+        ref = reference or (spec.reference.start, spec.reference.end)
+        key = timeline_store.config_key(model, config, ref, min_rows)
         marks = timeline_store.watermarks(con, model, ref, windows)
         stored = timeline_store.load(con, key, windows, marks) if use_stored else {}
         todo = [w for w in windows if (w.start, w.end) not in stored]
@@ -248,18 +249,25 @@ def _compute(
     min_rows: int,
     windows: Sequence[Window],
 ) -> Iterator[list[WindowDrift]]:
-    """Compute windows batch by batch; only windows with at least ``min_rows`` are scanned."""
+    """Compute windows batch by batch; only windows with at least ``min_rows`` are scanned.
+
+    The reference is counted once, with the first batch that scans anything.
+    """
     span = (windows[0].start, windows[-1].end)
-    layout = timeline_stats.fit_layout(
+    layout = timeline_counts.fit_layout(
         con, source, spec.numeric_features, spec.categorical_features, reference, span
     )
-    ref_counts = timeline_stats.count_windows(con, source, layout, [reference])
+    ref_counts: Counts | None = None
     for batch in _batches(windows, min_rows):
         counted = [w for w in batch if w.rows >= min_rows]
         tested = {}
         if counted:
             bounds = [(w.start, w.end) for w in counted]
-            counts = timeline_stats.count_windows(con, source, layout, bounds)
+            counts, fresh_ref = timeline_counts.count_windows(
+                con, source, layout, bounds, reference if ref_counts is None else None
+            )
+            ref_counts = ref_counts or fresh_ref
+            assert ref_counts is not None
             tested = _tested(counted, counts, layout, ref_counts, spec, config)
         yield [tested.get((w.start, w.end)) or _untested(w, spec) for w in batch]
 

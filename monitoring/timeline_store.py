@@ -32,7 +32,7 @@ from monitoring.windows import Window
 if TYPE_CHECKING:
     from monitoring.timeline import WindowDrift
 
-METHOD_VERSION = 1
+METHOD_VERSION = 2  # 2: NULL numeric values are no longer counted in the lowest bin
 Marks = Mapping[tuple[dt.datetime, dt.datetime], int]
 
 _TABLES = """
@@ -168,17 +168,23 @@ def save(
                 f"IN (SELECT (ws, we) FROM {_BOUNDS_VIEW})",
                 {"key": key},
             )
-        con.executemany(
-            "INSERT INTO dw_timeline_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", heads
-        )
-        con.register("dw_timeline_new_cells", pd.DataFrame(cells, columns=_CELL_COLUMNS))
-        con.execute("INSERT INTO dw_timeline_cells SELECT * FROM dw_timeline_new_cells")
+        # Whole frames, not executemany: one INSERT per row costs ~0.4 ms each.
+        for table, rows, columns in (
+            ("dw_timeline_windows", heads, _WINDOW_COLUMNS),
+            ("dw_timeline_cells", cells, _CELL_COLUMNS),
+        ):
+            con.register("dw_timeline_new_rows", pd.DataFrame(rows, columns=columns))
+            con.execute(f"INSERT INTO {table} SELECT * FROM dw_timeline_new_rows")
         con.commit()
     except BaseException:
         con.rollback()
         raise
 
 
+_WINDOW_COLUMNS = [
+    "config_key", "model", "window_start", "window_end", "rows", "status", "threshold", "drifted",
+    "watermark", "computed_at",
+]  # fmt: skip
 _CELL_COLUMNS = [
     "config_key", "window_start", "window_end", "position", "feature", "kind", "status", "n",
     "missing", "statistic", "p_value", "effect", "drifted",

@@ -103,6 +103,20 @@ def test_empty_and_small_windows_are_not_tested(store: Store) -> None:
     assert set(verdicts) == {w.start for w in windows}
 
 
+def test_missing_values_count_as_missing_not_as_the_lowest_bin(store: Store) -> None:
+    log_records(records("2024-01-01", 31), spec(), db=store.path)
+    february = records("2024-02-01", 7, seed=6)
+    february.loc[february.index % 4 == 0, "age"] = np.nan  # a quarter of ages missing
+    log_records(february, spec(), db=store.path)
+    windows = timeline_windows(store, "churn", "day", start=dt.datetime(2024, 2, 1))
+    for window in run_timeline(store, "churn", windows).windows:
+        age = next(c for c in window.cells if c.feature == "age")
+        day = february[(february.ts >= window.start) & (february.ts < window.end)]
+        assert age.n == day.age.notna().sum()
+        assert age.missing == pytest.approx(day.age.isna().mean())
+        assert age.drifted is False  # the values present are calm
+
+
 def test_a_one_row_window_has_no_verdict_even_when_allowed(store: Store) -> None:
     log_records(records("2024-01-01", 31), spec(), db=store.path)
     log_records(records("2024-02-10", 1, per_day=1, seed=3), spec(), db=store.path)
