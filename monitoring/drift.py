@@ -83,6 +83,9 @@ _TEST_NAMES = {
     "chi2": "chi-squared",
     "fet": "Fisher exact",
 }
+# DuckDB's memory during a run: the floor, and what each worker's quantiles need per row.
+SCAN_BUFFER = 64 * 2**20
+_QUANTILE_BYTES_PER_ROW = 32
 
 
 def run_drift(
@@ -192,9 +195,10 @@ def compute_drift(
     roles = _roles(spec)
     numeric = [c for c, (_, kind) in roles.items() if kind == "numeric"]
     categorical = [c for c, (_, kind) in roles.items() if kind == "categorical"]
-    with store.connect() as con:
+    with store.connect(buffer_cap=SCAN_BUFFER) as con:
         rows_ref, ref_stats = profiles.window_stats(con, source, reference, numeric, categorical)
         rows_cur, cur_stats = profiles.window_stats(con, cur_source, current, numeric, categorical)
+        store.cap_buffer(con, _buffer_cap(max(rows_ref, rows_cur), workers))
         window = _Window(
             source, reference, current, rows_ref, rows_cur, ref_stats, cur_stats, cur_source
         )
@@ -203,6 +207,12 @@ def compute_drift(
             _tabular(con, window, spec, config, categorical) if config.detector == "tabular" else {}
         )
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            # The numeric tests on raw values run one after another on one worker
+            # (each holds ~100 bytes per row); the aggregates go on meanwhile.
+            raw = [
+                c for c in numeric if c not in tabular and _numeric_status(window, c)[0] == "tested"
+            ]
+            raw_tests = pool.submit(_raw_tests, con, window, raw, config)
             jobs = {
                 column: pool.submit(
                     _column_job,
@@ -217,6 +227,10 @@ def compute_drift(
                 for column, (role, kind) in roles.items()
             }
             rows = [jobs[column].result() for column in roles]
+            outcomes = raw_tests.result()
+        rows = [
+            _tested(row, *outcomes[row.column]) if row.column in outcomes else row for row in rows
+        ]
         multivariate = _multivariate(con, window, spec, config) if config.cap else None
 
     features, feature_threshold = verdicts.correct([r for r in rows if r.role == "feature"], config)
@@ -264,6 +278,16 @@ class _TestOutcome:
     n_current: int
 
 
+def _buffer_cap(rows: int, workers: int) -> int:
+    """DuckDB's memory for a run over windows of up to ``rows`` rows.
+
+    Blocks are read a few times per run, so they need not stay cached; what
+    must fit is each worker's exact quantiles (``quantile_cont`` keeps every
+    value of the column: about 24 bytes per row at its peak, measured).
+    """
+    return max(SCAN_BUFFER, workers * _QUANTILE_BYTES_PER_ROW * rows)
+
+
 def _roles(spec: ModelSpec) -> dict[str, tuple[Role, Kind]]:
     roles: dict[str, tuple[Role, Kind]] = {c: ("feature", "numeric") for c in spec.numeric_features}
     roles.update({c: ("feature", "categorical") for c in spec.categorical_features})
@@ -285,7 +309,7 @@ def _column_job(
     cursor = con.cursor()  # one cursor per thread
     try:
         if kind == "numeric":
-            return _numeric_column(cursor, window, column, role, config, tabular)
+            return _numeric_column(cursor, window, column, role, tabular)
         return _categorical_column(cursor, window, column, role, config, tabular)
     finally:
         cursor.close()
@@ -296,9 +320,9 @@ def _numeric_column(
     window: _Window,
     column: str,
     role: Role,
-    config: DriftConfig,
     tabular: _TestOutcome | None,
 ) -> ColumnDrift:
+    """The column's effects and status; its own test is added by :func:`_raw_tests`."""
     ref, cur = window.ref_stats[column], window.cur_stats[column]
     effects = numeric_effects(
         con,
@@ -310,9 +334,7 @@ def _numeric_column(
         cur,
         window.current_source,
     )
-    constant = ref.minimum is not None and ref.minimum == ref.maximum == cur.minimum == cur.maximum
-    status, why = _status(window, ref.non_null, cur.non_null, constant)
-    test, note = _numeric_test(config, ref.non_null, cur.non_null)
+    status, why = _numeric_status(window, column)
     row = _blank(window, column, role, "numeric", status, why, "wasserstein_normed")
     if effects is not None:
         row = replace(
@@ -322,18 +344,43 @@ def _numeric_column(
             histogram=effects.histogram,
             bins=effects.bins,
         )
-    if status != "tested":
-        return row
-    if tabular is not None:
+    if status == "tested" and tabular is not None:
         return _tested(
             row, "tabular:ks", "TabularDrift (KS) on rows with no NULL feature", "KS D", tabular
         )
-    detector = detectors.detector_class(test)(p_val=config.p_threshold, seed=config.seed)
-    x_ref = profiles.values(con, window.source, window.reference, column)
-    x_cur = profiles.values(con, window.current_source, window.current, column)
-    result = detector.fit(x_ref).detect(x_cur)
-    outcome = _TestOutcome(result.p_values[0], result.statistics[0], len(x_ref), len(x_cur))
-    return _tested(row, test, note, result.statistic_name, outcome)
+    return row
+
+
+def _numeric_status(window: _Window, column: str) -> tuple[Status, str]:
+    ref, cur = window.ref_stats[column], window.cur_stats[column]
+    constant = ref.minimum is not None and ref.minimum == ref.maximum == cur.minimum == cur.maximum
+    return _status(window, ref.non_null, cur.non_null, constant)
+
+
+def _raw_tests(
+    con: duckdb.DuckDBPyConnection, window: _Window, columns: Sequence[str], config: DriftConfig
+) -> dict[str, tuple[str, str, str, _TestOutcome]]:
+    """Per numeric column: the test, its note, the statistic's name and the outcome.
+
+    One column at a time: the raw values and the test's own arrays of one
+    column are what the run holds at its peak.
+    """
+    cursor = con.cursor()  # one cursor per thread
+    out = {}
+    try:
+        for column in columns:
+            ref, cur = window.ref_stats[column], window.cur_stats[column]
+            test, note = _numeric_test(config, ref.non_null, cur.non_null)
+            detector = detectors.detector_class(test)(p_val=config.p_threshold, seed=config.seed)
+            x_ref = profiles.values(cursor, window.source, window.reference, column)
+            x_cur = profiles.values(cursor, window.current_source, window.current, column)
+            result = detector.fit(x_ref).detect(x_cur)
+            outcome = _TestOutcome(result.p_values[0], result.statistics[0], len(x_ref), len(x_cur))
+            out[column] = (test, note, result.statistic_name, outcome)
+            del x_ref, x_cur, result
+    finally:
+        cursor.close()
+    return out
 
 
 def _categorical_column(

@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from monitoring import buffer_caps
 from monitoring.errors import ModelNotFoundError, StoreError
 from monitoring.schema import ModelSpec
 
@@ -94,17 +95,24 @@ class Store:
         return f"Store({str(self.path)!r})"
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open a connection (creating the file and metadata tables if needed)."""
+    def connect(self, buffer_cap: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open a connection (creating the file and metadata tables if needed).
+
+        ``buffer_cap``: bytes DuckDB may use, cached blocks included, while this
+        connection is open — in force only while every connection to the file in
+        this process asked for a cap (see :mod:`monitoring.buffer_caps`).
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = _open_waiting_for_lock(self.path)
-        try:
-            con.execute(_METADATA)
-            yield con
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
-        finally:
-            con.close()
+        with buffer_caps.tracked(self.path, _open_waiting_for_lock, buffer_cap) as con:
+            try:
+                con.execute(_METADATA)
+                yield con
+            except duckdb.Error as exc:
+                raise StoreError(f"{self.path}: {exc}") from exc
+
+    def cap_buffer(self, con: duckdb.DuckDBPyConnection, buffer_cap: int | None) -> None:
+        """Change the ``buffer_cap`` that ``con`` (from :meth:`connect`) asks for."""
+        buffer_caps.change(self.path, con, buffer_cap)
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> pd.DataFrame:
         """Run one parameterised query and return its rows as a DataFrame."""
