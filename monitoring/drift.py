@@ -195,7 +195,17 @@ def compute_drift(
     roles = _roles(spec)
     numeric = [c for c, (_, kind) in roles.items() if kind == "numeric"]
     categorical = [c for c, (_, kind) in roles.items() if kind == "categorical"]
-    with store.connect(buffer_cap=SCAN_BUFFER) as con:
+    sides = (source, reference, cur_source, current)
+    with (
+        store.connect(buffer_cap=SCAN_BUFFER) as con,
+        ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+    ):
+        # The numeric tests on raw values run one after another on one worker (each
+        # holds ~100 bytes per row) while the rest goes on; they need no statistics
+        # first unless TabularDrift decides which columns are left for them.
+        early = None
+        if config.detector != "tabular":
+            early = pool.submit(_raw_tests, con, sides, numeric, config)
         rows_ref, ref_stats = profiles.window_stats(con, source, reference, numeric, categorical)
         rows_cur, cur_stats = profiles.window_stats(con, cur_source, current, numeric, categorical)
         store.cap_buffer(con, _buffer_cap(max(rows_ref, rows_cur), workers))
@@ -206,30 +216,22 @@ def compute_drift(
         tabular = (
             _tabular(con, window, spec, config, categorical) if config.detector == "tabular" else {}
         )
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            # The numeric tests on raw values run one after another on one worker
-            # (each holds ~100 bytes per row); the aggregates go on meanwhile.
-            raw = [
-                c for c in numeric if c not in tabular and _numeric_status(window, c)[0] == "tested"
-            ]
-            raw_tests = pool.submit(_raw_tests, con, window, raw, config)
-            jobs = {
-                column: pool.submit(
-                    _column_job,
-                    con,
-                    window,
-                    column,
-                    role,
-                    kind,
-                    config,
-                    tabular.get(column),
-                )
-                for column, (role, kind) in roles.items()
-            }
-            rows = [jobs[column].result() for column in roles]
-            outcomes = raw_tests.result()
+        raw_tests = early or pool.submit(
+            _raw_tests, con, sides, [c for c in numeric if c not in tabular], config
+        )
+        jobs = {
+            column: pool.submit(
+                _column_job, con, window, column, role, kind, config, tabular.get(column)
+            )
+            for column, (role, kind) in roles.items()
+        }
+        rows = [jobs[column].result() for column in roles]
+        outcomes = raw_tests.result()
         rows = [
-            _tested(row, *outcomes[row.column]) if row.column in outcomes else row for row in rows
+            _tested(row, *outcomes[row.column])
+            if row.status == "tested" and row.column in outcomes
+            else row
+            for row in rows
         ]
         multivariate = _multivariate(con, window, spec, config) if config.cap else None
 
@@ -358,22 +360,29 @@ def _numeric_status(window: _Window, column: str) -> tuple[Status, str]:
 
 
 def _raw_tests(
-    con: duckdb.DuckDBPyConnection, window: _Window, columns: Sequence[str], config: DriftConfig
+    con: duckdb.DuckDBPyConnection,
+    sides: tuple[Source, Bounds, Source, Bounds],
+    columns: Sequence[str],
+    config: DriftConfig,
 ) -> dict[str, tuple[str, str, str, _TestOutcome]]:
-    """Per numeric column: the test, its note, the statistic's name and the outcome.
+    """Per testable numeric column: the test, its note, the statistic's name and the outcome.
 
     One column at a time: the raw values and the test's own arrays of one
-    column are what the run holds at its peak.
+    column are what a run holds at its peak. A column with fewer than
+    ``MIN_VALUES`` values on a side, or one value throughout, is skipped (its
+    status, from the window statistics, says so).
     """
+    source, reference, current_source, current = sides
     cursor = con.cursor()  # one cursor per thread
     out = {}
     try:
         for column in columns:
-            ref, cur = window.ref_stats[column], window.cur_stats[column]
-            test, note = _numeric_test(config, ref.non_null, cur.non_null)
+            x_ref = profiles.values(cursor, source, reference, column)
+            x_cur = profiles.values(cursor, current_source, current, column)
+            if min(len(x_ref), len(x_cur)) < MIN_VALUES or _one_value(x_ref, x_cur):
+                continue
+            test, note = _numeric_test(config, len(x_ref), len(x_cur))
             detector = detectors.detector_class(test)(p_val=config.p_threshold, seed=config.seed)
-            x_ref = profiles.values(cursor, window.source, window.reference, column)
-            x_cur = profiles.values(cursor, window.current_source, window.current, column)
             result = detector.fit(x_ref).detect(x_cur)
             outcome = _TestOutcome(result.p_values[0], result.statistics[0], len(x_ref), len(x_cur))
             out[column] = (test, note, result.statistic_name, outcome)
@@ -381,6 +390,11 @@ def _raw_tests(
     finally:
         cursor.close()
     return out
+
+
+def _one_value(x_ref: np.ndarray, x_cur: np.ndarray) -> bool:
+    low = x_ref.min()
+    return bool(low == x_ref.max() == x_cur.min() == x_cur.max())
 
 
 def _categorical_column(
