@@ -45,44 +45,23 @@ the multivariate detectors it is their own test at level α on the sample.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 
-import duckdb
-import numpy as np
-
-from monitoring import detectors, profiles, verdicts
+from monitoring import detectors, drift_columns, drift_joint, profiles, verdicts
 from monitoring.drift_report import (
-    AUTO_CVM_BELOW,
     DEFAULT_MIN_EFFECT,
-    MIN_VALUES,
     MULTIVARIATE,
-    ColumnDrift,
     DriftConfig,
     DriftReport,
     Kind,
-    MultivariateDrift,
     Role,
-    Status,
-)
-from monitoring.effects import (
-    EffectSizes,
-    categorical_effects,
-    numeric_effects,
 )
 from monitoring.errors import MonitoringError
-from monitoring.preprocess import Preprocessor
-from monitoring.profiles import Bounds, ColumnStats, Source
+from monitoring.profiles import Bounds, Source
 from monitoring.schema import ModelSpec
 from monitoring.store import Store
 
-_TEST_NAMES = {
-    "ks": "Kolmogorov–Smirnov",
-    "cvm": "Cramér–von Mises",
-    "chi2": "chi-squared",
-    "fet": "Fisher exact",
-}
 # DuckDB's memory during a run: the floor, and what each worker's quantiles need per row.
 SCAN_BUFFER = 64 * 2**20
 _QUANTILE_BYTES_PER_ROW = 32
@@ -205,35 +184,44 @@ def compute_drift(
         # first unless TabularDrift decides which columns are left for them.
         early = None
         if config.detector != "tabular":
-            early = pool.submit(_raw_tests, con, sides, numeric, config)
+            early = pool.submit(drift_columns.raw_tests, con, sides, numeric, config)
         rows_ref, ref_stats = profiles.window_stats(con, source, reference, numeric, categorical)
         rows_cur, cur_stats = profiles.window_stats(con, cur_source, current, numeric, categorical)
         store.cap_buffer(con, _buffer_cap(max(rows_ref, rows_cur), workers))
-        window = _Window(
+        window = drift_columns.RunWindows(
             source, reference, current, rows_ref, rows_cur, ref_stats, cur_stats, cur_source
         )
         detectors.preload()
         tabular = (
-            _tabular(con, window, spec, config, categorical) if config.detector == "tabular" else {}
+            drift_joint.tabular_outcomes(con, window, spec, config, categorical)
+            if config.detector == "tabular"
+            else {}
         )
         raw_tests = early or pool.submit(
-            _raw_tests, con, sides, [c for c in numeric if c not in tabular], config
+            drift_columns.raw_tests, con, sides, [c for c in numeric if c not in tabular], config
         )
         jobs = {
             column: pool.submit(
-                _column_job, con, window, column, role, kind, config, tabular.get(column)
+                drift_columns.column_job,
+                con,
+                window,
+                column,
+                role,
+                kind,
+                config,
+                tabular.get(column),
             )
             for column, (role, kind) in roles.items()
         }
         rows = [jobs[column].result() for column in roles]
         outcomes = raw_tests.result()
         rows = [
-            _tested(row, *outcomes[row.column])
+            drift_columns.tested(row, *outcomes[row.column])
             if row.status == "tested" and row.column in outcomes
             else row
             for row in rows
         ]
-        multivariate = _multivariate(con, window, spec, config) if config.cap else None
+        multivariate = drift_joint.multivariate(con, window, spec, config) if config.cap else None
 
     features, feature_threshold = verdicts.correct([r for r in rows if r.role == "feature"], config)
     outputs, output_threshold = verdicts.correct([r for r in rows if r.role != "feature"], config)
@@ -256,30 +244,6 @@ def compute_drift(
     )
 
 
-@dataclass(frozen=True)
-class _Window:
-    """The two windows of a run and what one scan of each said about its columns."""
-
-    source: Source
-    reference: Bounds
-    current: Bounds
-    rows_reference: int
-    rows_current: int
-    ref_stats: Mapping[str, ColumnStats]
-    cur_stats: Mapping[str, ColumnStats]
-    current_source: Source
-
-
-@dataclass(frozen=True)
-class _TestOutcome:
-    """A p-value and statistic computed outside the column's own job (``tabular``)."""
-
-    p_value: float
-    statistic: float
-    n_reference: int
-    n_current: int
-
-
 def _buffer_cap(rows: int, workers: int) -> int:
     """DuckDB's memory for a run over windows of up to ``rows`` rows.
 
@@ -299,329 +263,6 @@ def _roles(spec: ModelSpec) -> dict[str, tuple[Role, Kind]]:
     return roles
 
 
-def _column_job(
-    con: duckdb.DuckDBPyConnection,
-    window: _Window,
-    column: str,
-    role: Role,
-    kind: Kind,
-    config: DriftConfig,
-    tabular: _TestOutcome | None,
-) -> ColumnDrift:
-    cursor = con.cursor()  # one cursor per thread
-    try:
-        if kind == "numeric":
-            return _numeric_column(cursor, window, column, role, tabular)
-        return _categorical_column(cursor, window, column, role, config, tabular)
-    finally:
-        cursor.close()
-
-
-def _numeric_column(
-    con: duckdb.DuckDBPyConnection,
-    window: _Window,
-    column: str,
-    role: Role,
-    tabular: _TestOutcome | None,
-) -> ColumnDrift:
-    """The column's effects and status; its own test is added by :func:`_raw_tests`."""
-    ref, cur = window.ref_stats[column], window.cur_stats[column]
-    effects = numeric_effects(
-        con,
-        window.source,
-        column,
-        window.reference,
-        window.current,
-        ref,
-        cur,
-        window.current_source,
-    )
-    status, why = _numeric_status(window, column)
-    row = _blank(window, column, role, "numeric", status, why, "wasserstein_normed")
-    if effects is not None:
-        row = replace(
-            row,
-            effects=effects.sizes,
-            effect=effects.sizes.wasserstein_normed,
-            histogram=effects.histogram,
-            bins=effects.bins,
-        )
-    if status == "tested" and tabular is not None:
-        return _tested(
-            row, "tabular:ks", "TabularDrift (KS) on rows with no NULL feature", "KS D", tabular
-        )
-    return row
-
-
-def _numeric_status(window: _Window, column: str) -> tuple[Status, str]:
-    ref, cur = window.ref_stats[column], window.cur_stats[column]
-    constant = ref.minimum is not None and ref.minimum == ref.maximum == cur.minimum == cur.maximum
-    return _status(window, ref.non_null, cur.non_null, constant)
-
-
-def _raw_tests(
-    con: duckdb.DuckDBPyConnection,
-    sides: tuple[Source, Bounds, Source, Bounds],
-    columns: Sequence[str],
-    config: DriftConfig,
-) -> dict[str, tuple[str, str, str, _TestOutcome]]:
-    """Per testable numeric column: the test, its note, the statistic's name and the outcome.
-
-    One column at a time: the raw values and the test's own arrays of one
-    column are what a run holds at its peak. A column with fewer than
-    ``MIN_VALUES`` values on a side, or one value throughout, is skipped (its
-    status, from the window statistics, says so).
-    """
-    source, reference, current_source, current = sides
-    cursor = con.cursor()  # one cursor per thread
-    out = {}
-    try:
-        for column in columns:
-            x_ref = profiles.values(cursor, source, reference, column)
-            x_cur = profiles.values(cursor, current_source, current, column)
-            if min(len(x_ref), len(x_cur)) < MIN_VALUES or _one_value(x_ref, x_cur):
-                continue
-            test, note = _numeric_test(config, len(x_ref), len(x_cur))
-            detector = detectors.detector_class(test)(p_val=config.p_threshold, seed=config.seed)
-            result = detector.fit(x_ref).detect(x_cur)
-            outcome = _TestOutcome(result.p_values[0], result.statistics[0], len(x_ref), len(x_cur))
-            out[column] = (test, note, result.statistic_name, outcome)
-            del x_ref, x_cur, result
-    finally:
-        cursor.close()
-    return out
-
-
-def _one_value(x_ref: np.ndarray, x_cur: np.ndarray) -> bool:
-    low = x_ref.min()
-    return bool(low == x_ref.max() == x_cur.min() == x_cur.max())
-
-
-def _categorical_column(
-    con: duckdb.DuckDBPyConnection,
-    window: _Window,
-    column: str,
-    role: Role,
-    config: DriftConfig,
-    tabular: _TestOutcome | None,
-) -> ColumnDrift:
-    ref_counts = profiles.category_counts(con, window.source, window.reference, column)
-    cur_counts = profiles.category_counts(con, window.current_source, window.current, column)
-    ref_n, cur_n = sum(ref_counts.values()), sum(cur_counts.values())
-    constant = len(set(ref_counts) | set(cur_counts)) == 1
-    status, why = _status(window, ref_n, cur_n, constant)
-    unseen = sorted(
-        ((c, n / cur_n) for c, n in cur_counts.items() if c not in ref_counts),
-        key=lambda item: (-item[1], item[0]),
-    )
-    row = replace(
-        _blank(window, column, role, "categorical", status, why, "jensen_shannon"),
-        unseen=tuple(unseen),
-        unseen_share=sum(share for _, share in unseen) if cur_n else None,
-    )
-    measured = categorical_effects(ref_counts, cur_counts)
-    if measured is not None:
-        sizes, counts = measured
-        row = replace(row, effects=sizes, effect=sizes.jensen_shannon, categories=counts)
-    if status != "tested":
-        return row
-    if tabular is not None:
-        return _tested(
-            row,
-            "tabular:chi2",
-            "TabularDrift (chi-squared) on rows with no NULL feature",
-            "chi²",
-            tabular,
-        )
-    assert measured is not None
-    counts = measured[1]
-    test, note = _categorical_test(config, len(ref_counts), bool(unseen))
-    codes = np.arange(len(counts.categories))
-    x_ref = np.repeat(codes, counts.reference)  # the tests depend on the counts only
-    x_cur = np.repeat(codes, counts.current)
-    detector: detectors.Detector
-    if test == "fet":
-        detector = detectors.FETDetector(p_val=config.p_threshold, seed=config.seed)
-    else:
-        detector = detectors.ChiSquareDetector(
-            p_val=config.p_threshold, seed=config.seed, categories=(len(ref_counts),)
-        )
-    result = detector.fit(x_ref).detect(x_cur)
-    outcome = _TestOutcome(result.p_values[0], result.statistics[0], ref_n, cur_n)
-    return _tested(row, test, note, result.statistic_name, outcome)
-
-
-def _status(window: _Window, ref_n: int, cur_n: int, constant: bool) -> tuple[Status, str]:
-    for label, rows, n in (
-        ("reference", window.rows_reference, ref_n),
-        ("current", window.rows_current, cur_n),
-    ):
-        if rows == 0:
-            return "empty", f"the {label} window has no rows"
-        if n == 0:
-            return "all_missing", f"every value is missing in the {label} window"
-    for label, n in (("reference", ref_n), ("current", cur_n)):
-        if n < MIN_VALUES:
-            return "too_few", f"the {label} window has {n} value; a test needs at least 2"
-    if constant:
-        return "constant", "both windows hold one and the same value; nothing to test"
-    return "tested", ""
-
-
-def _numeric_test(config: DriftConfig, ref_n: int, cur_n: int) -> tuple[str, str]:
-    if config.detector in ("ks", "cvm"):
-        return config.detector, f"chosen: {_TEST_NAMES[config.detector]}"
-    small = min(ref_n, cur_n) < AUTO_CVM_BELOW
-    test = "cvm" if small else "ks"
-    reason = (
-        f"fewer than {AUTO_CVM_BELOW:,} values in a window"
-        if small
-        else f"at least {AUTO_CVM_BELOW:,} values in each window"
-    )
-    note = f"auto: numeric, {reason} → {_TEST_NAMES[test]}"
-    if config.detector in ("chi2", "fet"):
-        note = f"{config.detector} does not apply to numeric columns; {note}"
-    return test, note
-
-
-def _categorical_test(config: DriftConfig, ref_levels: int, unseen: bool) -> tuple[str, str]:
-    binary = ref_levels == 2 and not unseen
-    if config.detector == "chi2":
-        return "chi2", "chosen: chi-squared"
-    if config.detector == "fet" and binary:
-        return "fet", "chosen: Fisher exact"
-    if binary:
-        test, note = "fet", "auto: 2 reference categories → Fisher exact"
-    elif ref_levels == 2:
-        test, note = "chi2", "auto: 2 reference categories plus unseen ones → chi-squared"
-    else:
-        test, note = "chi2", f"auto: {ref_levels} reference categories → chi-squared"
-    if config.detector in ("ks", "cvm", "fet"):
-        note = f"{config.detector} does not apply here; {note}"
-    return test, note
-
-
-def _blank(
-    window: _Window,
-    column: str,
-    role: Role,
-    kind: Kind,
-    status: Status,
-    note: str,
-    effect_name: str,
-) -> ColumnDrift:
-    ref, cur = window.ref_stats[column], window.cur_stats[column]
-    return ColumnDrift(
-        column=column,
-        role=role,
-        kind=kind,
-        status=status,
-        test=None,
-        note=note,
-        statistic=None,
-        statistic_name=None,
-        p_value=None,
-        threshold=None,
-        effects=EffectSizes(),
-        effect_name=effect_name,
-        effect=None,
-        n_reference=ref.non_null,
-        n_current=cur.non_null,
-        missing_reference=_missing(window.rows_reference, ref.non_null),
-        missing_current=_missing(window.rows_current, cur.non_null),
-        unseen=(),
-        unseen_share=None,
-        significant=None,
-        drifted=None,
-    )
-
-
-def _tested(
-    row: ColumnDrift, test: str, note: str, statistic_name: str, outcome: _TestOutcome
-) -> ColumnDrift:
-    return replace(
-        row,
-        test=test,
-        note=note,
-        statistic=outcome.statistic,
-        statistic_name=statistic_name,
-        p_value=outcome.p_value,
-        n_reference=outcome.n_reference,
-        n_current=outcome.n_current,
-    )
-
-
-def _tabular(
-    con: duckdb.DuckDBPyConnection,
-    window: _Window,
-    spec: ModelSpec,
-    config: DriftConfig,
-    categorical: Sequence[str],
-) -> dict[str, _TestOutcome]:
-    """One TabularDrift call over every testable feature, on rows with no NULL feature."""
-    numeric = [
-        c
-        for c in spec.numeric_features
-        if window.ref_stats[c].non_null >= MIN_VALUES and window.cur_stats[c].non_null >= MIN_VALUES
-    ]
-    levels: dict[str, list[str]] = {}
-    reference_levels: dict[str, int] = {}
-    for column in spec.categorical_features:
-        ref = profiles.category_counts(con, window.source, window.reference, column)
-        cur = profiles.category_counts(con, window.current_source, window.current, column)
-        if len(ref) >= 1 and sum(cur.values()) >= MIN_VALUES and len(set(ref) | set(cur)) > 1:
-            levels[column] = list(ref) + sorted(set(cur) - set(ref))
-            reference_levels[column] = len(ref)
-    columns = numeric + list(levels)
-    if not columns:
-        return {}
-    x_ref = profiles.complete_rows(con, window.source, window.reference, numeric, levels)
-    x_cur = profiles.complete_rows(con, window.current_source, window.current, numeric, levels)
-    if len(x_ref) < MIN_VALUES or len(x_cur) < MIN_VALUES:
-        return {}
-    categories = tuple((len(numeric) + i, reference_levels[c]) for i, c in enumerate(levels))
-    detector = detectors.TabularDetector(
-        p_val=config.p_threshold, seed=config.seed, categories=categories
-    )
-    result = detector.fit(x_ref).detect(x_cur)
-    return {
-        c: _TestOutcome(p, s, len(x_ref), len(x_cur))
-        for c, p, s in zip(columns, result.p_values, result.statistics, strict=True)
-    }
-
-
-def _multivariate(
-    con: duckdb.DuckDBPyConnection, window: _Window, spec: ModelSpec, config: DriftConfig
-) -> MultivariateDrift | None:
-    """The joint test on a seeded sample of each window; ``None`` if a window is too small."""
-    assert config.cap is not None
-    features = list(spec.features)
-    ref = profiles.sample(con, window.source, window.reference, features, config.cap, config.seed)
-    cur = profiles.sample(
-        con, window.current_source, window.current, features, config.cap, config.seed
-    )
-    if len(ref) < MIN_VALUES or len(cur) < MIN_VALUES:
-        return None
-    encoder = Preprocessor.fit(ref, spec.numeric_features, spec.categorical_features)
-    cls = detectors.detector_class(config.detector)
-    options: dict[str, int | float] = {"p_val": config.p_threshold, "seed": config.seed}
-    if config.detector in ("mmd", "lsdd"):
-        options["n_permutations"] = config.n_permutations
-    result = cls(**options).fit(encoder.transform(ref)).detect(encoder.transform(cur))  # type: ignore[arg-type]
-    p_value = result.p_values[0]
-    return MultivariateDrift(
-        detector=config.detector,
-        statistic_name=result.statistic_name,
-        statistic=result.statistics[0],
-        p_value=p_value,
-        distance_threshold=result.distance_threshold,
-        n_reference=len(ref),
-        n_current=len(cur),
-        encoded_columns=encoder.feature_names,
-        drifted=p_value < config.p_threshold,
-    )
-
-
 def _bounds(window: Sequence[dt.datetime], label: str) -> Bounds:
     if len(window) != 2:
         raise MonitoringError(f"the {label} window must be (start, end), got {window!r}")
@@ -637,7 +278,3 @@ def _naive(value: dt.datetime | dt.date, label: str) -> dt.datetime:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     raise MonitoringError(f"the {label} window bounds must be datetimes, got {value!r}")
-
-
-def _missing(rows: int, non_null: int) -> float | None:
-    return None if rows == 0 else (rows - non_null) / rows
