@@ -48,11 +48,13 @@ class RecordFile:
         return hashlib.sha256(self.content).hexdigest()
 
 
-def read_records(file: RecordFile) -> pd.DataFrame:
+def read_records(file: RecordFile, max_text_bytes: int | None = None) -> pd.DataFrame:
     """Parse a CSV (optionally ``.gz``) or Parquet file into a DataFrame.
 
     CSV cells are kept as text (``None`` for missing cells) so that validation
     can quote the exact value that failed; Parquet keeps its own types.
+    ``max_text_bytes`` refuses a ``.csv.gz`` whose text is larger (a few
+    megabytes of gzip can hold gigabytes of text); ``None``: no limit.
     """
     name = file.name.lower()
     if not file.content:
@@ -60,7 +62,7 @@ def read_records(file: RecordFile) -> pd.DataFrame:
     if name.endswith(".parquet") or name.endswith(".pq"):
         frame = _read_parquet(file)
     elif name.endswith(".csv") or name.endswith(".csv.gz") or name.endswith(".txt"):
-        frame = _read_csv(file)
+        frame = _read_csv(file, _csv_text(file, max_text_bytes))
     else:
         raise ValidationError(file.name, ["unsupported file type: use .csv, .csv.gz or .parquet"])
     if frame.empty:
@@ -68,15 +70,33 @@ def read_records(file: RecordFile) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(file: RecordFile) -> pd.DataFrame:
-    compression = "gzip" if file.name.lower().endswith(".gz") else None
+def _csv_text(file: RecordFile, max_bytes: int | None) -> bytes:
+    """The CSV's bytes, decompressed for ``.gz`` without ever holding more than ``max_bytes``."""
+    if not file.name.lower().endswith(".gz"):
+        return file.content
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(file.content)) as stream:
+            text = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
+    except (OSError, EOFError) as exc:
+        raise ValidationError(file.name, [f"not a readable CSV file: {exc}".strip()]) from exc
+    if max_bytes is not None and len(text) > max_bytes:
+        raise ValidationError(
+            file.name,
+            [
+                f"the file decompresses to more than {max_bytes / 2**20:,.0f} MB of text, "
+                f"the limit for an uncompressed file"
+            ],
+        )
+    return text
+
+
+def _read_csv(file: RecordFile, text: bytes) -> pd.DataFrame:
     try:
         raw = pd.read_csv(
-            io.BytesIO(file.content),
+            io.BytesIO(text),
             header=None,
             dtype=str,
             keep_default_na=False,
-            compression=compression,
             encoding="utf-8-sig",
             skip_blank_lines=True,
         )
@@ -97,7 +117,7 @@ def _read_csv(file: RecordFile) -> pd.DataFrame:
         raise ValidationError(file.name, [problem]) from exc
     except (OSError, EOFError) as exc:
         raise ValidationError(file.name, [f"not a readable CSV file: {exc}".strip()]) from exc
-    short = _short_lines(file.content, compression, raw.shape[1])
+    short = _short_lines(text, raw.shape[1])
     if short:
         raise ValidationError(
             file.name,
@@ -116,14 +136,13 @@ def _read_csv(file: RecordFile) -> pd.DataFrame:
     return frame.mask(frame.apply(lambda s: s.str.strip().str.lower().isin(MISSING_TOKENS)))
 
 
-def _short_lines(content: bytes, compression: str | None, width: int) -> list[tuple[int, int]]:
+def _short_lines(text: bytes, width: int) -> list[tuple[int, int]]:
     """(line, fields) of every non-blank line with fewer than ``width`` fields.
 
     pandas pads short lines with empty cells, so they are counted here with the
     ``csv`` module (line numbers count the header as line 1).
     """
-    data = gzip.decompress(content) if compression == "gzip" else content
-    reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    reader = csv.reader(io.StringIO(text.decode("utf-8-sig")))
     return [(reader.line_num, len(row)) for row in reader if row and len(row) < width]
 
 

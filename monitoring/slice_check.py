@@ -140,7 +140,7 @@ def check_slice(
     if problem:
         return replace(base, file_problems=(problem,))
     try:
-        frame = read_records(file)
+        frame = read_records(file, max_text_bytes=max_bytes)
     except ValidationError as exc:
         return replace(base, file_problems=tuple(exc.problems))
     return _check_frame(base, frame, spec, allow_missing_features)
