@@ -12,6 +12,7 @@ from monitoring.drift import run_configured, stored_drift
 from monitoring.drift_figures import distribution_figure, grid_figure
 from monitoring.drift_report import (
     CORRECTIONS,
+    DEFAULT_MIN_EFFECT,
     DETECTOR_CHOICES,
     ColumnDrift,
     DriftConfig,
@@ -20,7 +21,7 @@ from monitoring.drift_report import (
 )
 from monitoring.pack import neutralise
 from monitoring.review import drift_context
-from monitoring.schema import ModelSpec
+from monitoring.schema import ModelSpec, span_label
 from monitoring.slice_compare import compare_slice, stored_slice_drift
 from monitoring.slices import SliceInfo, list_slices
 from monitoring.store import Store
@@ -44,6 +45,9 @@ CORRECTION_LABELS = {"bonferroni": "Bonferroni", "fdr": "FDR (Benjamini–Hochbe
 SIDEBAR_WINDOW = "sidebar window"
 SAVED_SLICE = "saved slice"
 GRID_SIZE = 6
+DEFAULT_ALPHA = DriftConfig().p_threshold
+ALPHA_RANGE = (0.001, 0.2)
+EFFECT_RANGE = (0.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -124,31 +128,46 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
         format_func=CORRECTION_LABELS.__getitem__,
         help="Multiple-testing correction across features",
     )
+    spec_days = (spec.reference.start.date(), (spec.reference.end - dt.timedelta(days=1)).date())
+    reference_key = f"drift_reference:{spec.name}"  # each model has its own reference
+    url.seed_dates(reference_key, "ref_from", "ref_to", spec_days)
+    url.seed_number("drift_alpha", "alpha", *ALPHA_RANGE, DEFAULT_ALPHA)
+    url.seed_number("drift_min_effect", "min_effect", *EFFECT_RANGE, DEFAULT_MIN_EFFECT)
     with st.expander("Reference window and thresholds"):
         ref_col, p_col, effect_col, cap_col = st.columns(4)
-        ref_dates = ref_col.date_input(
-            "Reference window",
-            key="drift_reference",
-            format="YYYY-MM-DD",
-            value=(spec.reference.start.date(), (spec.reference.end - dt.timedelta(days=1)).date()),
-        )
+        ref_dates = ref_col.date_input("Reference window", key=reference_key, format="YYYY-MM-DD")
         p_value = p_col.number_input(
-            "α (p-value threshold)", 0.001, 0.2, 0.05, 0.01, key="drift_alpha"
+            "α (p-value threshold)", *ALPHA_RANGE, step=0.01, key="drift_alpha"
         )
         min_effect = effect_col.number_input(
             "Minimum effect size",
-            0.0,
-            2.0,
-            0.1,
-            0.05,
+            *EFFECT_RANGE,
+            step=0.05,
             key="drift_min_effect",
             help="A column drifts only when its effect size (W/σ or JS) is at least this",
         )
         cap = cap_col.number_input(
             "Sample cap (multivariate)", 100, 20_000, 1000, 100, key="drift_cap"
         )
-    reference = _day_range(ref_dates) or (spec.reference.start, spec.reference.end)
-    url.publish({"detector": detector, "correction": correction, "period": period})
+    picked = _day_range(ref_dates)
+    reference = picked or (spec.reference.start, spec.reference.end)
+    url.publish(
+        {
+            "detector": detector,
+            "correction": correction,
+            "period": period,
+            "alpha": None if p_value == DEFAULT_ALPHA else f"{p_value:g}",
+            "min_effect": None if min_effect == DEFAULT_MIN_EFFECT else f"{min_effect:g}",
+        }
+    )
+    if picked is not None:  # not while the user is halfway through picking a range
+        custom = tuple(ref_dates) != spec_days
+        url.publish(
+            {
+                "ref_from": ref_dates[0].isoformat() if custom else None,
+                "ref_to": ref_dates[1].isoformat() if custom else None,
+            }
+        )
     config = DriftConfig(
         detector,
         correction,
@@ -192,7 +211,8 @@ def summary(report: DriftReport) -> None:
     )
     ref_n.metric("Reference rows", f"{report.rows_reference:,}")
     cur_n.metric("Current rows", f"{report.rows_current:,}")
-    st.caption(f"Rule: {verdict.rule}.")
+    reference, current = span_label(*report.reference), span_label(*report.current)
+    st.caption(f"Reference {reference} against {current}. Rule: {verdict.rule}.")
     if report.rows_current == 0:
         st.warning("The current window has no records: there is nothing to compare.")
     if report.multivariate is not None:

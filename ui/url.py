@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import streamlit as st
@@ -13,6 +14,30 @@ def seed(key: str, param: str, options: Sequence[str], default: str) -> None:
         return
     wanted = st.query_params.get(param)
     st.session_state[key] = wanted if wanted in options else default
+
+
+def seed_dates(key: str, first: str, last: str, default: tuple[dt.date, dt.date]) -> None:
+    """Before a date-range input with ``key`` is drawn: its range from the link, if valid."""
+    if key in st.session_state:
+        return
+    try:
+        start = dt.date.fromisoformat(st.query_params.get(first, ""))
+        end = dt.date.fromisoformat(st.query_params.get(last, ""))
+    except ValueError:
+        st.session_state[key] = default
+        return
+    st.session_state[key] = (start, end) if start <= end else default
+
+
+def seed_number(key: str, param: str, low: float, high: float, default: float) -> None:
+    """Before a number input with ``key`` is drawn: its value from the link, if in range."""
+    if key in st.session_state:
+        return
+    try:
+        wanted = float(st.query_params.get(param, ""))
+    except ValueError:
+        wanted = default
+    st.session_state[key] = wanted if low <= wanted <= high else default
 
 
 def publish(values: dict[str, str | None]) -> None:

@@ -1,5 +1,6 @@
 """The Feature drift page with AppTest: run, table, feature charts, empty windows."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,10 +10,13 @@ from streamlit.testing.v1 import AppTest
 
 from monitoring import log_records
 from monitoring.demo import CLASSIFIER
+from monitoring.store import Store
+from monitoring.windows import window_count
 from tests.conftest import REPO, tiny_records, tiny_spec
 
 APP = str(REPO / "app.py")
 PAGE = "pages/feature_drift.py"
+APRIL = dt.datetime(2013, 4, 1)
 
 
 def open_page(db: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
@@ -79,3 +83,26 @@ def test_an_empty_window_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert not at.exception
     assert "no records" in at.warning[0].value
     assert any("the current window has no rows" in i.value for i in at.info)  # beside the feature
+
+
+def test_a_custom_reference_and_thresholds_travel_in_the_link(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    march = {"ref_from": "2013-03-01", "ref_to": "2013-03-31", "alpha": "0.01"}
+    week = {"from": "2013-08-05", "to": "2013-08-11"}
+    at = open_page(demo_db, monkeypatch, model=CLASSIFIER, **week, **march)
+    reference = at.date_input(key=f"drift_reference:{CLASSIFIER}")
+    assert reference.value == (dt.date(2013, 3, 1), dt.date(2013, 3, 31))
+    assert at.number_input(key="drift_alpha").value == 0.01
+    at.button(key="drift_run").click().run()
+    assert not at.exception
+    march = window_count(Store(demo_db), CLASSIFIER, dt.datetime(2013, 3, 1), APRIL)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Reference rows"] == f"{march.rows:,}"  # the run compared with March
+    assert any(c.value.startswith("Reference 2013-03-01 → 2013-03-31 against") for c in at.caption)
+    assert at.query_params["ref_from"] == "2013-03-01"
+    assert at.query_params["alpha"] == "0.01"
+
+    reference.set_value((dt.date(2013, 1, 1), dt.date(2013, 2, 28))).run()  # the spec's own
+    assert "ref_from" not in at.query_params
+    assert "ref_to" not in at.query_params
