@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 MIB = 2**20
+_UNKNOWN = -1  # never a cap: the limit in force is not known
 
 
 @dataclass
@@ -70,6 +71,8 @@ def tracked(
     file = _of(path)
     with file.lock:
         con = open_connection(path)
+        if not file.caps:  # a fresh instance, or one kept alive elsewhere: say it outright
+            file.applied = _UNKNOWN
         file.caps[id(con)] = cap
         file.apply(con)
     try:
