@@ -3,8 +3,11 @@
 :func:`fit_layout` fixes how each feature is counted (equal-width bins for a
 numeric feature over the range of the reference and the timeline; values for
 a categorical one). :func:`count_windows` then counts every feature in every
-window of a batch, and in the reference, with one materialised scan feeding
-one ``GROUP BY`` per feature. Records are assigned to windows:
+window of a batch, and in the reference, with one query: one ``GROUP BY`` per
+feature over the same record-to-window assignment. The assignment is inlined
+into each ``GROUP BY`` rather than materialised: each then reads only its own
+column, which is faster and lighter than writing every column out once.
+Records are assigned to windows:
 
 - by ``date_trunc`` alone when the windows are whole calendar periods (only
   the first and last may be clipped): the fast path, which also counts a
@@ -238,7 +241,7 @@ def _count(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, plan:
             f"NULL::DOUBLE AS s FROM base WHERE c{j} IS NOT NULL GROUP BY ALL"
         )
     sql = (
-        f"WITH base AS MATERIALIZED (SELECT {', '.join(columns)} FROM {source.table} t "
+        f"WITH base AS NOT MATERIALIZED (SELECT {', '.join(columns)} FROM {source.table} t "
         f"{plan.join} WHERE {plan.where}) " + " UNION ALL ".join(parts)
     )
     cursor = con.cursor()
