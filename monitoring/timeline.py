@@ -266,8 +266,9 @@ def _compute(
             counts, fresh_ref = timeline_counts.count_windows(
                 con, source, layout, bounds, reference if ref_counts is None else None
             )
-            ref_counts = ref_counts or fresh_ref
-            assert ref_counts is not None
+            if ref_counts is None:
+                ref_counts = fresh_ref
+            assert ref_counts is not None  # asked for with the first counted batch
             tested = _tested(counted, counts, layout, ref_counts, spec, config)
         yield [tested.get((w.start, w.end)) or _untested(w, spec) for w in batch]
 
