@@ -99,9 +99,9 @@ def generate(db: Path, rows: int, seed: int = 0) -> None:
     import numpy as np
     import pandas as pd
 
-    from monitoring.ingest import validate_records
     from monitoring.schema import ModelSpec, ReferenceWindow
-    from monitoring.store import Store
+    from monitoring.store.connection import Store
+    from monitoring.store.ingest import validate_records
 
     spec = ModelSpec(
         name=MODEL,
@@ -140,8 +140,8 @@ def _driftwatch_side(db: Path) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
     import alibi_detect.cd  # noqa: F401  (import cost is not part of the run)
 
-    from monitoring.drift import run_drift
-    from monitoring.store import Store
+    from monitoring.drift.engine import run_drift
+    from monitoring.store.connection import Store
 
     baseline = _reset_peak()
     started = time.perf_counter()

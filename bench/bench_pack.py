@@ -27,10 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitoring.demo import CLASSIFIER, build_demo
-from monitoring.drift import run_drift
-from monitoring.pack import pack_zip
-from monitoring.review import drift_pack
-from monitoring.store import Store
+from monitoring.drift.engine import run_drift
+from monitoring.report.pack import pack_zip
+from monitoring.report.review import drift_pack
+from monitoring.store.connection import Store
 
 CURRENT = (dt.datetime(2013, 7, 1), dt.datetime(2013, 8, 1))
 CHARTS = 10

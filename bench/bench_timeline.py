@@ -81,7 +81,7 @@ def _generate(db: Path, rows: int, days: int) -> None:
     import duckdb
 
     from monitoring.schema import ModelSpec, ReferenceWindow
-    from monitoring.store import Store
+    from monitoring.store.connection import Store
 
     spec = ModelSpec(
         name=MODEL, task="binary", timestamp="ts", prediction="pred",
@@ -131,15 +131,15 @@ def _dtype(spec: Any, column: str) -> str:
 
 
 def _windows(db: Path) -> list[Any]:
-    from monitoring.store import Store
-    from monitoring.timeline import timeline_windows
+    from monitoring.store.connection import Store
+    from monitoring.timeline.engine import timeline_windows
 
     return timeline_windows(Store(db), MODEL, "day", start=REFERENCE[1])
 
 
 def _timeline(db: Path) -> dict[str, Any]:
-    from monitoring.store import Store
-    from monitoring.timeline import run_timeline
+    from monitoring.store.connection import Store
+    from monitoring.timeline.engine import run_timeline
 
     windows = _windows(db)
     started = _reset_peak()
@@ -148,8 +148,8 @@ def _timeline(db: Path) -> dict[str, Any]:
 
 
 def _stored(db: Path) -> dict[str, Any]:
-    from monitoring.store import Store
-    from monitoring.timeline import run_timeline
+    from monitoring.store.connection import Store
+    from monitoring.timeline.engine import run_timeline
 
     windows = _windows(db)
     run_timeline(Store(db), MODEL, windows)  # make sure it is stored

@@ -5,6 +5,6 @@ its module (``monitoring.store``, ``monitoring.windows`` ...).
 """
 
 from monitoring.errors import MonitoringError
-from monitoring.ingest import log_records
+from monitoring.store.ingest import log_records
 
 __all__ = ["MonitoringError", "log_records"]

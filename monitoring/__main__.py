@@ -2,6 +2,6 @@
 
 import sys
 
-from monitoring.cli import main
+from monitoring.cli.main import main
 
 sys.exit(main())

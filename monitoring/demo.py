@@ -21,9 +21,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.metrics import f1_score
 
 from monitoring.errors import MonitoringError
-from monitoring.ingest import validate_records
 from monitoring.schema import ModelSpec, load_spec
-from monitoring.store import Store
+from monitoring.store.connection import Store
+from monitoring.store.ingest import validate_records
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "data" / "specs"
 CLASSIFIER = "flight_delay_classifier"

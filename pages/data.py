@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitoring.pack import neutralise
+from monitoring.report.pack import neutralise
 from ui import data
 from ui.router import require_router
 from ui.sidebar import current_selection

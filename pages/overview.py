@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from monitoring.export import ChartContext
-from monitoring.figures import volume_figure
-from monitoring.overview import overview_table
-from monitoring.pack import neutralise
+from monitoring.report.export import ChartContext
+from monitoring.report.figures.style import volume_figure
+from monitoring.report.pack import neutralise
+from monitoring.store.overview import overview_table
 from ui import data
 from ui.charts import show_figure
 from ui.router import require_router

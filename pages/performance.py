@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitoring.performance_figures import (
+from monitoring.report.figures.performance import (
     confusion_figure,
     coverage_figure,
     diagnosis_figure,

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from monitoring import timeline_figures as figures
 from monitoring.errors import MonitoringError
+from monitoring.report.figures import timeline as figures
 from ui import data, url
 from ui import timeline_view as view
 from ui.charts import show_figure

@@ -10,7 +10,7 @@ import pytest
 
 from monitoring.demo import build_demo
 from monitoring.schema import ModelSpec, ReferenceWindow
-from monitoring.store import Store
+from monitoring.store.connection import Store
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ import re
 import plotly.graph_objects as go
 import streamlit as st
 
-from monitoring.export import (
+from monitoring.report.export import (
     FORMATS,
     MIME_TYPES,
     ChartContext,

@@ -16,10 +16,10 @@ import pandas as pd
 import streamlit as st
 
 from monitoring.demo import build_demo
-from monitoring.overview import ModelOverview, all_overviews
-from monitoring.pack import neutralise
-from monitoring.store import Store, default_db_path, using_default_db
-from monitoring.windows import Window, calendar_windows, window_count, window_records
+from monitoring.report.pack import neutralise
+from monitoring.store.connection import Store, default_db_path, using_default_db
+from monitoring.store.overview import ModelOverview, all_overviews
+from monitoring.store.windows import Window, calendar_windows, window_count, window_records
 
 RECORDS_SHOWN = 500
 

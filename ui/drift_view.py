@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from monitoring.drift import run_configured, stored_drift
-from monitoring.drift_figures import distribution_figure, grid_figure
-from monitoring.drift_report import (
+from monitoring.drift.engine import run_configured, stored_drift
+from monitoring.drift.report import (
     CORRECTIONS,
     DEFAULT_MIN_EFFECT,
     DETECTOR_CHOICES,
@@ -19,13 +18,14 @@ from monitoring.drift_report import (
     DriftReport,
     report_table,
 )
-from monitoring.pack import neutralise
-from monitoring.review import drift_context
+from monitoring.report.figures.drift import distribution_figure, grid_figure
+from monitoring.report.pack import neutralise
+from monitoring.report.review import drift_context
 from monitoring.schema import ModelSpec, span_label
-from monitoring.slice_compare import compare_slice, stored_slice_drift
-from monitoring.slices import SliceInfo, list_slices
-from monitoring.store import Store
-from monitoring.windows import PERIODS, Window, calendar_windows
+from monitoring.store.connection import Store
+from monitoring.store.windows import PERIODS, Window, calendar_windows
+from monitoring.uploads.compare import compare_slice, stored_slice_drift
+from monitoring.uploads.slices import SliceInfo, list_slices
 from ui import data, url
 from ui.charts import show_figure
 from ui.sidebar import Selection

@@ -7,13 +7,13 @@ import time
 
 import streamlit as st
 
-from monitoring.drift_report import CORRECTIONS, DETECTOR_CHOICES, DriftConfig
-from monitoring.export import STATIC_FORMATS
-from monitoring.pack import PACK_FORMATS, pack_zip
-from monitoring.profiles import Bounds
-from monitoring.review import PACK_PARTS, drift_pack
-from monitoring.slices import SliceInfo
-from monitoring.store import Store
+from monitoring.drift.report import CORRECTIONS, DETECTOR_CHOICES, DriftConfig
+from monitoring.report.export import STATIC_FORMATS
+from monitoring.report.pack import PACK_FORMATS, pack_zip
+from monitoring.report.review import PACK_PARTS, drift_pack
+from monitoring.store.connection import Store
+from monitoring.store.reads import Bounds
+from monitoring.uploads.slices import SliceInfo
 from ui.charts import static_problem
 from ui.drift_view import CORRECTION_LABELS, DETECTOR_LABELS
 from ui.sidebar import Selection

@@ -16,22 +16,31 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from monitoring.comparison import WindowComparison, compare_with_reference
-from monitoring.concept import ConceptDriftResult, Diagnosis, WindowDiagnosis, error_drift
+from monitoring.cli.performance import timeline_verdicts
 from monitoring.errors import MonitoringError
-from monitoring.estimation import (
+from monitoring.performance.comparison import WindowComparison, compare_with_reference
+from monitoring.performance.errors_drift import (
+    ConceptDriftResult,
+    Diagnosis,
+    WindowDiagnosis,
+    error_drift,
+)
+from monitoring.performance.estimation import (
     ASSUMPTION,
     ESTIMATED_METRICS,
     EstimationResult,
     estimate_performance,
     supports_estimation,
 )
-from monitoring.metrics import metric_info, metrics_for
-from monitoring.performance import PerformanceResult, WindowPerformance, realized_performance
-from monitoring.performance_cli import timeline_verdicts
+from monitoring.performance.metrics import metric_info, metrics_for
+from monitoring.performance.realized import (
+    PerformanceResult,
+    WindowPerformance,
+    realized_performance,
+)
 from monitoring.schema import ModelSpec
-from monitoring.store import Store
-from monitoring.windows import Window
+from monitoring.store.connection import Store
+from monitoring.store.windows import Window
 from ui.sidebar import Selection
 
 PERIOD_KEY, ROWS_KEY = "performance_period", "performance_rows"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from monitoring.schema import span_label
-from monitoring.store import Store
+from monitoring.store.connection import Store
 from ui import data
 
 MODEL_KEY = "sidebar_model"

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from monitoring.annotations import Annotation, add_annotation, list_annotations
-from monitoring.drift import run_drift
-from monitoring.drift_report import CORRECTIONS, DriftConfig
+from monitoring.drift.engine import run_drift
+from monitoring.drift.online import OnlineReport, run_online
+from monitoring.drift.report import CORRECTIONS, DriftConfig
 from monitoring.errors import MonitoringError
-from monitoring.online import OnlineReport, run_online
-from monitoring.store import Store
-from monitoring.timeline import DEFAULT_MIN_ROWS, Timeline, run_timeline, timeline_windows
-from monitoring.windows import PERIODS, Window
+from monitoring.store.annotations import Annotation, add_annotation, list_annotations
+from monitoring.store.connection import Store
+from monitoring.store.windows import PERIODS, Window
+from monitoring.timeline.engine import DEFAULT_MIN_ROWS, Timeline, run_timeline, timeline_windows
 from ui import data, url
 from ui.sidebar import Selection
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from monitoring import slices
-from monitoring.drift_report import DriftConfig, DriftReport
+from monitoring.drift.report import DriftConfig, DriftReport
 from monitoring.errors import MonitoringError
-from monitoring.ingest import RecordFile
-from monitoring.pack import neutralise
-from monitoring.profiles import Bounds
+from monitoring.report.pack import neutralise
 from monitoring.schema import ModelSpec
-from monitoring.slice_check import SliceCheck, check_slice
-from monitoring.slice_compare import compare_slice
-from monitoring.slices import SliceInfo
-from monitoring.store import Store
+from monitoring.store.connection import Store
+from monitoring.store.ingest import RecordFile
+from monitoring.store.reads import Bounds
+from monitoring.uploads import slices
+from monitoring.uploads.check import SliceCheck, check_slice
+from monitoring.uploads.compare import compare_slice
+from monitoring.uploads.slices import SliceInfo
 from ui.sidebar import Selection
 
 FILE_KEY = "upload_file"

@@ -125,12 +125,12 @@ def test_empty_production_window_on_the_data_page(
 def test_first_run_builds_the_default_database(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import monitoring.store
+    import monitoring.store.connection
     from ui import data
 
     default = tmp_path / "data" / "driftwatch.duckdb"
     monkeypatch.delenv("DRIFTWATCH_DB", raising=False)
-    monkeypatch.setattr(monitoring.store, "DEFAULT_DB", default)
+    monkeypatch.setattr(monitoring.store.connection, "DEFAULT_DB", default)
     store = data.store()
     assert store.path == default and default.exists()
     assert store.models() == [REGRESSOR, CLASSIFIER]

@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from monitoring import log_records
 from monitoring.demo import CLASSIFIER
-from monitoring.store import Store
-from monitoring.windows import window_count
+from monitoring.store.connection import Store
+from monitoring.store.windows import window_count
 from tests.conftest import REPO, tiny_records, tiny_spec
 
 APP = str(REPO / "app.py")

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitoring.demo import CLASSIFIER, REGRESSOR
-from monitoring.estimation import ASSUMPTION
+from monitoring.performance.estimation import ASSUMPTION
 from tests.conftest import REPO
 
 APP = str(REPO / "app.py")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitoring import slices
 from monitoring.demo import CLASSIFIER
-from monitoring.store import Store
+from monitoring.store.connection import Store
+from monitoring.uploads import slices
 from tests.conftest import REPO
 
 APP = str(REPO / "app.py")
@@ -147,8 +147,8 @@ def test_save_list_duplicate_and_delete(db: Path, monkeypatch: pytest.MonkeyPatc
 def test_a_saved_slice_is_a_window_choice_on_the_feature_drift_page(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from monitoring.ingest import RecordFile
-    from monitoring.slice_check import check_slice
+    from monitoring.store.ingest import RecordFile
+    from monitoring.uploads.check import check_slice
 
     store = Store(db)
     check = check_slice(RecordFile.from_path(UPLOADS / "good.csv"), store.spec(CLASSIFIER))

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from monitoring import log_records
-from monitoring.alerts import evaluate_alerts, post_webhook, timeline_link, webhook_payload
-from monitoring.store import Store
-from monitoring.timeline import run_timeline, timeline_windows
+from monitoring.alerts.rules import evaluate_alerts, post_webhook, timeline_link, webhook_payload
+from monitoring.store.connection import Store
+from monitoring.timeline.engine import run_timeline, timeline_windows
 from tests.unit.timeline_data import alert_spec, records
 
 

@@ -7,9 +7,14 @@ import datetime as dt
 import pytest
 
 from monitoring import log_records
-from monitoring.annotations import MAX_TEXT, add_annotation, delete_annotation, list_annotations
 from monitoring.errors import ModelNotFoundError, MonitoringError
-from monitoring.store import Store
+from monitoring.store.annotations import (
+    MAX_TEXT,
+    add_annotation,
+    delete_annotation,
+    list_annotations,
+)
+from monitoring.store.connection import Store
 from tests.conftest import tiny_records, tiny_spec
 
 

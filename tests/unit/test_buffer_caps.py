@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from monitoring.store import Store
+from monitoring.store.connection import Store
 
 MIB = 2**20
 UNITS = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from monitoring import log_records
-from monitoring.check_cli import add_check_command
+from monitoring.cli.check import add_check_command
 from tests.unit.timeline_data import alert_spec, records
 
 

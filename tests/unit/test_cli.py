@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.cli import main
+from monitoring.cli.main import main
 from tests.conftest import REPO
 
 SPEC = REPO / "data" / "specs" / "flight_delay_classifier.toml"

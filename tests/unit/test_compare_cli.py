@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from monitoring import slices
-from monitoring.compare_cli import add_compare_command
+from monitoring.cli.compare import add_compare_command
 from monitoring.demo import CLASSIFIER
 from monitoring.errors import MonitoringError
-from monitoring.store import Store
+from monitoring.store.connection import Store
+from monitoring.uploads import slices
 from tests.conftest import REPO
 
 UPLOADS = REPO / "tests" / "fixtures" / "uploads"

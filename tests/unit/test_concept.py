@@ -6,7 +6,8 @@ import pytest
 from scipy.stats import ks_2samp
 
 from monitoring import log_records
-from monitoring.concept import (
+from monitoring.errors import MonitoringError
+from monitoring.performance.errors_drift import (
     Diagnosis,
     ErrorDriftResult,
     adapt,
@@ -14,9 +15,8 @@ from monitoring.concept import (
     diagnose_windows,
     error_drift,
 )
-from monitoring.errors import MonitoringError
-from monitoring.store import Store
-from monitoring.windows import Window
+from monitoring.store.connection import Store
+from monitoring.store.windows import Window
 from tests.conftest import tiny_spec
 from tests.unit.performance_data import binary_frame, regression_spec
 

@@ -4,8 +4,8 @@ import datetime as dt
 from pathlib import Path
 
 from monitoring.demo import CLASSIFIER, PENDING_LABEL_DAYS, REGRESSOR, build_demo, flight_records
-from monitoring.overview import model_overview
-from monitoring.store import Store
+from monitoring.store.connection import Store
+from monitoring.store.overview import model_overview
 
 
 def test_both_models_cover_2013(demo_db: Path) -> None:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from monitoring import detectors
-from monitoring.detectors import (
+from monitoring.drift.detectors import base as detectors
+from monitoring.drift.detectors.base import (
     BackendMissingError,
     ChiSquareDetector,
     CVMDetector,
@@ -19,8 +19,8 @@ from monitoring.detectors import (
     TabularDetector,
     adapt,
 )
+from monitoring.drift.preprocess import Preprocessor
 from monitoring.errors import MonitoringError
-from monitoring.preprocess import Preprocessor
 
 RNG = np.random.default_rng(42)
 A, B = RNG.normal(0, 1, 60), RNG.normal(0.4, 1.2, 45)

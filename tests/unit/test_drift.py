@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from monitoring.drift import run_drift
-from monitoring.drift_report import DriftReport
+from monitoring.drift.engine import run_drift
+from monitoring.drift.online import run_online
+from monitoring.drift.report import DriftReport
+from monitoring.drift.verdicts import correction_threshold
 from monitoring.errors import MonitoringError
-from monitoring.ingest import validate_records
-from monitoring.online import run_online
 from monitoring.schema import ModelSpec, ReferenceWindow
-from monitoring.store import Store
-from monitoring.verdicts import correction_threshold
+from monitoring.store.connection import Store
+from monitoring.store.ingest import validate_records
 
 HOSTILE = 'a"; DROP TABLE x; --'
 JAN, FEB, MAR = dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1), dt.datetime(2024, 3, 1)

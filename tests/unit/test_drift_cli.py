@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.cli import main
-from monitoring.drift_cli import window
+from monitoring.cli.drift import window
+from monitoring.cli.main import main
 from tests.unit.test_drift import FEB, HOSTILE, JAN, build, frame
 
 ARGS = ["drift", "--model", "m", "--reference", "2024-01-01:2024-02-01", "--current"]

@@ -1,9 +1,14 @@
 import pytest
 
-from monitoring.drift_figures import category_shares, distribution_figure, grid_figure, result_line
-from monitoring.drift_report import ColumnDrift
-from monitoring.effects import CategoryCounts, EffectSizes, Histogram
-from monitoring.figures import CURRENT_COLOUR, REFERENCE_COLOUR
+from monitoring.drift.effects import CategoryCounts, EffectSizes, Histogram
+from monitoring.drift.report import ColumnDrift
+from monitoring.report.figures.drift import (
+    category_shares,
+    distribution_figure,
+    grid_figure,
+    result_line,
+)
+from monitoring.report.figures.style import CURRENT_COLOUR, REFERENCE_COLOUR
 
 
 def column(**changes: object) -> ColumnDrift:

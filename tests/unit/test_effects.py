@@ -11,8 +11,7 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
-from monitoring import profiles
-from monitoring.effects import (
+from monitoring.drift.effects import (
     DECILES,
     PLOT_BINS,
     categorical_effects,
@@ -20,7 +19,8 @@ from monitoring.effects import (
     numeric_effects,
     psi,
 )
-from monitoring.store import Store
+from monitoring.store import reads as profiles
+from monitoring.store.connection import Store
 
 HOSTILE = 'v"; DROP TABLE x; --'
 REF = (dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1))

@@ -7,15 +7,15 @@ import pytest
 
 from monitoring import log_records
 from monitoring.errors import MonitoringError
-from monitoring.estimation import (
+from monitoring.performance.estimation import (
     ASSUMPTION,
     estimate_performance,
     estimate_window,
     expected_metrics,
     fit_calibration,
 )
-from monitoring.performance import realized_performance
-from monitoring.store import Store
+from monitoring.performance.realized import realized_performance
+from monitoring.store.connection import Store
 from tests.conftest import tiny_spec
 from tests.unit.performance_data import binary_frame, regression_frame, regression_spec
 

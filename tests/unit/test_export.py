@@ -3,9 +3,9 @@ import datetime as dt
 import plotly.graph_objects as go
 import pytest
 
-from monitoring import export
-from monitoring.export import ChartContext, ExportError, captioned, export_figure
-from monitoring.figures import TEMPLATE
+from monitoring.report import export
+from monitoring.report.export import ChartContext, ExportError, captioned, export_figure
+from monitoring.report.figures.style import TEMPLATE
 
 CONTEXT = ChartContext(
     model="churn",

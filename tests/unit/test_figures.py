@@ -2,7 +2,7 @@ import datetime as dt
 
 import plotly.io as pio
 
-from monitoring.figures import (
+from monitoring.report.figures.style import (
     CURRENT_COLOUR,
     NEUTRAL_COLOUR,
     REFERENCE_COLOUR,
@@ -10,7 +10,7 @@ from monitoring.figures import (
     volume_figure,
 )
 from monitoring.schema import ReferenceWindow
-from monitoring.windows import Window
+from monitoring.store.windows import Window
 
 D = dt.datetime
 WEEKS = [

@@ -7,8 +7,14 @@ import pytest
 
 from monitoring import log_records
 from monitoring.errors import StoreError, ValidationError
-from monitoring.ingest import RecordFile, extra_columns, import_file, read_records, validate_records
-from monitoring.store import Store
+from monitoring.store.connection import Store
+from monitoring.store.ingest import (
+    RecordFile,
+    extra_columns,
+    import_file,
+    read_records,
+    validate_records,
+)
 from tests.conftest import tiny_records, tiny_spec
 
 GOOD_CSV = (

@@ -3,8 +3,8 @@ import datetime as dt
 import pandas as pd
 
 from monitoring import log_records
-from monitoring.overview import all_overviews, model_overview, overview_table
-from monitoring.store import Store
+from monitoring.store.connection import Store
+from monitoring.store.overview import all_overviews, model_overview, overview_table
 from tests.conftest import tiny_records, tiny_spec
 
 

@@ -8,10 +8,10 @@ import plotly.graph_objects as go
 import pytest
 from plotly.offline import get_plotlyjs
 
-from monitoring import export
 from monitoring.errors import MonitoringError
-from monitoring.export import ChartContext
-from monitoring.pack import (
+from monitoring.report import export
+from monitoring.report.export import ChartContext
+from monitoring.report.pack import (
     PackChart,
     PackTable,
     ReviewPack,

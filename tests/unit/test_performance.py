@@ -6,14 +6,14 @@ import pytest
 from sklearn import metrics as skm
 
 from monitoring import log_records
-from monitoring.comparison import compare_with_reference
 from monitoring.errors import MonitoringError
-from monitoring.metrics import Sample, metrics_for, point_metric
-from monitoring.performance import realized_performance
-from monitoring.records import Records, labelled_sample, load_records
-from monitoring.resampling import resampled_metrics
+from monitoring.performance.comparison import compare_with_reference
+from monitoring.performance.metrics import Sample, metrics_for, point_metric
+from monitoring.performance.realized import realized_performance
+from monitoring.performance.records import Records, labelled_sample, load_records
+from monitoring.performance.resampling import resampled_metrics
 from monitoring.schema import ReferenceWindow
-from monitoring.store import Store
+from monitoring.store.connection import Store
 from tests.conftest import tiny_spec
 from tests.unit.performance_data import binary_frame, regression_frame, regression_spec
 

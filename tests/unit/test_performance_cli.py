@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from monitoring import log_records
+from monitoring.cli.performance import CovariateVerdicts, add_performance_command
 from monitoring.errors import MonitoringError
-from monitoring.performance_cli import CovariateVerdicts, add_performance_command
-from monitoring.store import Store
-from monitoring.windows import Window
+from monitoring.store.connection import Store
+from monitoring.store.windows import Window
 from tests.conftest import tiny_spec
 from tests.unit.performance_data import binary_frame, regression_frame, regression_spec
 

@@ -6,12 +6,11 @@ import plotly.io as pio
 import pytest
 
 from monitoring import log_records
-from monitoring.comparison import compare_with_reference
-from monitoring.concept import Diagnosis, ErrorDriftResult, diagnose_windows
-from monitoring.estimation import estimate_performance
-from monitoring.figures import CURRENT_COLOUR, REFERENCE_COLOUR, TEMPLATE
-from monitoring.performance import realized_performance
-from monitoring.performance_figures import (
+from monitoring.performance.comparison import compare_with_reference
+from monitoring.performance.errors_drift import Diagnosis, ErrorDriftResult, diagnose_windows
+from monitoring.performance.estimation import estimate_performance
+from monitoring.performance.realized import realized_performance
+from monitoring.report.figures.performance import (
     ALERT_COLOUR,
     DIAGNOSIS_COLOURS,
     confusion_figure,
@@ -21,7 +20,8 @@ from monitoring.performance_figures import (
     reliability_figure,
     residual_figure,
 )
-from monitoring.store import Store
+from monitoring.report.figures.style import CURRENT_COLOUR, REFERENCE_COLOUR, TEMPLATE
+from monitoring.store.connection import Store
 from tests.conftest import tiny_spec
 from tests.unit.performance_data import binary_frame, regression_frame, regression_spec
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from monitoring import results
-from monitoring.drift_report import DriftConfig
-from monitoring.ingest import validate_records
+from monitoring.drift import results
+from monitoring.drift.report import DriftConfig
+from monitoring.store.ingest import validate_records
 from tests.unit.test_drift import CURRENT, FEB, JAN, REFERENCE, SPEC, build, drift, frame
 
 

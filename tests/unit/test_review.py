@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from monitoring import log_records
-from monitoring.cli import main
+from monitoring.cli.main import main
 from monitoring.errors import MonitoringError
-from monitoring.review import drift_pack, window_label
-from monitoring.store import Store
+from monitoring.report.review import drift_pack, window_label
+from monitoring.store.connection import Store
 from tests.conftest import tiny_spec
 
 D = dt.datetime
@@ -50,7 +50,7 @@ def test_pack_holds_volume_features_outputs_and_the_table(hostile: Store) -> Non
 
 
 def test_annotations_in_range_are_summarised(hostile: Store) -> None:
-    from monitoring.annotations import add_annotation
+    from monitoring.store.annotations import add_annotation
 
     add_annotation(hostile, "churn", D(2024, 2, 10), "model v2 deployed")
     add_annotation(hostile, "churn", D(2024, 6, 1), "outside both windows")

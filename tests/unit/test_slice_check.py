@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from monitoring.ingest import RecordFile
 from monitoring.schema import ModelSpec, spec_from_dict
-from monitoring.slice_check import check_slice
+from monitoring.store.ingest import RecordFile
+from monitoring.uploads.check import check_slice
 from tests.conftest import REPO, tiny_spec
 
 UPLOADS = REPO / "tests" / "fixtures" / "uploads"

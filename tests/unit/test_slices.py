@@ -8,16 +8,17 @@ import io
 import pandas as pd
 import pytest
 
-from monitoring import log_records, slices
-from monitoring.drift_report import DriftConfig
+from monitoring import log_records
+from monitoring.drift.report import DriftConfig
+from monitoring.drift.results import stored_runs
 from monitoring.errors import SliceError
-from monitoring.ingest import RecordFile
-from monitoring.pack import table_csv
-from monitoring.results import stored_runs
+from monitoring.report.pack import table_csv
 from monitoring.schema import ModelSpec
-from monitoring.slice_check import SliceCheck, check_slice
-from monitoring.slice_compare import NOT_IN_SLICE, compare_file, compare_slice
-from monitoring.store import Store
+from monitoring.store.connection import Store
+from monitoring.store.ingest import RecordFile
+from monitoring.uploads import slices
+from monitoring.uploads.check import SliceCheck, check_slice
+from monitoring.uploads.compare import NOT_IN_SLICE, compare_file, compare_slice
 from tests.conftest import tiny_records, tiny_spec
 
 HOSTILE = 'a"; DROP TABLE dw_slices; --'
@@ -225,8 +226,8 @@ def test_formula_cells_are_stored_verbatim_and_neutralised_on_export(
 
 
 def test_a_review_pack_of_a_slice(store: Store, model: ModelSpec) -> None:
-    from monitoring.pack import pack_zip
-    from monitoring.review import drift_pack
+    from monitoring.report.pack import pack_zip
+    from monitoring.report.review import drift_pack
 
     info = slices.write_slice(store, model, checked(model, slice_csv(shift=40)), "shifted")
     pack = drift_pack(store, "churn", info.bounds, uploaded=info)

@@ -4,9 +4,9 @@ import pytest
 
 from monitoring import log_records
 from monitoring.errors import ModelNotFoundError, StoreError
-from monitoring.overview import model_overview
-from monitoring.store import Store, default_db_path, quote_ident
-from monitoring.windows import calendar_windows, row_windows, window_records
+from monitoring.store.connection import Store, default_db_path, quote_ident
+from monitoring.store.overview import model_overview
+from monitoring.store.windows import calendar_windows, row_windows, window_records
 from tests.conftest import REPO, tiny_records, tiny_spec
 
 HOSTILE = 'a"; DROP TABLE dw_models; --'

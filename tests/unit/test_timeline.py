@@ -11,16 +11,16 @@ import pytest
 from scipy import stats
 
 from monitoring import log_records
-from monitoring.drift import run_drift
-from monitoring.drift_report import DriftConfig
+from monitoring.drift.engine import run_drift
+from monitoring.drift.report import DriftConfig
 from monitoring.errors import MonitoringError
-from monitoring.store import Store
-from monitoring.timeline import (
+from monitoring.store.connection import Store
+from monitoring.store.windows import Window
+from monitoring.timeline.engine import (
     covariate_verdicts,
     run_timeline,
     timeline_windows,
 )
-from monitoring.windows import Window
 from tests.unit.timeline_data import records, spec
 
 

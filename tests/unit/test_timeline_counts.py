@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from monitoring import log_records
-from monitoring.profiles import Bounds, Source
-from monitoring.store import Store
-from monitoring.timeline_counts import Counts, Layout, count_windows, fit_layout
+from monitoring.store.connection import Store
+from monitoring.store.counts import Counts, Layout, count_windows, fit_layout
+from monitoring.store.reads import Bounds, Source
 from tests.unit.timeline_data import JANUARY, records, spec
 
 D = dt.datetime

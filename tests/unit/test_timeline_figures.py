@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 
 from monitoring import log_records
-from monitoring import timeline_figures as figures
-from monitoring.annotations import Annotation
-from monitoring.online import OnlineReport
-from monitoring.store import Store
-from monitoring.timeline import Timeline, run_timeline, timeline_windows
+from monitoring.drift.online import OnlineReport
+from monitoring.report.figures import timeline as figures
+from monitoring.store.annotations import Annotation
+from monitoring.store.connection import Store
+from monitoring.timeline.engine import Timeline, run_timeline, timeline_windows
 from tests.unit.timeline_data import records, spec
 
 

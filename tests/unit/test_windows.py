@@ -6,8 +6,8 @@ import pytest
 
 from monitoring import log_records
 from monitoring.errors import MonitoringError
-from monitoring.store import Store
-from monitoring.windows import calendar_windows, row_windows, window_count
+from monitoring.store.connection import Store
+from monitoring.store.windows import calendar_windows, row_windows, window_count
 from tests.conftest import tiny_records, tiny_spec
 
 D = dt.datetime

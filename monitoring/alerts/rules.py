@@ -1,0 +1,234 @@
+"""The spec's alert rules on the latest window, and the webhook that tells someone.
+
+:func:`evaluate_alerts` reads a model's :class:`~monitoring.schema.AlertRules`
+and checks the latest window of a timeline (the newest window holding any
+records):
+
+- ``drifted_share`` and ``features`` from the drift timeline — a window with
+  fewer rows than the timeline's ``min_rows`` is not tested and cannot breach
+  them (the check says so);
+- ``min_metrics``, ``max_metrics`` and ``band_metrics`` from
+  :func:`monitoring.performance.realized_performance` on the same window —
+  only where labels exist: a window whose labels are still pending, or a
+  metric the window cannot define, cannot breach a metric rule (the check
+  notes it instead). ``band_metrics`` breach when the metric leaves its
+  reference band on either side.
+
+:func:`webhook_payload` turns the outcome into the JSON posted by
+``python -m monitoring check --webhook URL``; :func:`post_webhook` sends it
+and reports failures instead of raising them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from monitoring.errors import MonitoringError
+from monitoring.performance.realized import realized_performance
+from monitoring.schema import AlertRules
+from monitoring.store.connection import Store
+from monitoring.timeline.engine import Timeline, WindowDrift
+
+DEFAULT_APP_URL = "http://localhost:8501"
+PAYLOAD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One rule that held: which (``drifted_share``, ``features``, ``min_metrics`` …) and why."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AlertCheck:
+    """The rules checked on one window: breaches, and notes on rules that could not apply."""
+
+    model: str
+    window: WindowDrift | None
+    rules: AlertRules
+    breaches: tuple[Breach, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def breached(self) -> bool:
+        """True when any rule held."""
+        return bool(self.breaches)
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    """What happened to a POST: ``ok`` with the HTTP status, or the error in words."""
+
+    ok: bool
+    status: int | None
+    error: str | None
+
+
+def evaluate_alerts(
+    store: Store, timeline: Timeline, period: str | None, rows: int | None
+) -> AlertCheck:
+    """Check the model's alert rules on the latest window of ``timeline``.
+
+    ``period`` / ``rows`` are how the timeline's windows were cut; the metric
+    rules use the same kind of window for the reference band.
+    """
+    rules = store.spec(timeline.model).alerts
+    window = timeline.latest()
+    if window is None:
+        return AlertCheck(timeline.model, None, rules, (), ("the timeline has no records",))
+    breaches: list[Breach] = []
+    notes: list[str] = []
+    _drift_rules(rules, window, timeline.min_rows, breaches, notes)
+    if rules.metrics:
+        _metric_rules(store, timeline.model, rules, window, period, rows, breaches, notes)
+    return AlertCheck(timeline.model, window, rules, tuple(breaches), tuple(notes))
+
+
+def _drift_rules(
+    rules: AlertRules,
+    window: WindowDrift,
+    min_rows: int,
+    breaches: list[Breach],
+    notes: list[str],
+) -> None:
+    if rules.drifted_share is None and not rules.features:
+        return
+    if window.status != "tested" or window.drifted_share is None:
+        notes.append(
+            f"drift rules not checked: the window has {window.rows:,} row(s), "
+            f"fewer than the {min_rows} a test needs"
+        )
+        return
+    share = window.drifted_share
+    if rules.drifted_share is not None and share >= rules.drifted_share:
+        breaches.append(
+            Breach(
+                "drifted_share",
+                f"{share:.0%} of tested features drifted ({len(window.drifted_features)} of "
+                f"{window.tested}: {', '.join(window.drifted_features)}), the limit is "
+                f"{rules.drifted_share:.0%}",
+            )
+        )
+    named = [f for f in rules.features if f in window.drifted_features]
+    if named:
+        breaches.append(Breach("features", f"watched feature(s) drifted: {', '.join(named)}"))
+
+
+def _metric_rules(
+    store: Store,
+    model: str,
+    rules: AlertRules,
+    window: WindowDrift,
+    period: str | None,
+    rows: int | None,
+    breaches: list[Breach],
+    notes: list[str],
+) -> None:
+    try:
+        result = realized_performance(
+            store,
+            model,
+            period=None if rows else period,
+            rows=rows,
+            start=window.start,
+            end=window.end,
+            metrics=rules.metrics,
+            resamples=0,
+        )
+    except MonitoringError as exc:
+        notes.append(f"metric rules not checked: {exc}")
+        return
+    if not result.windows:
+        notes.append("metric rules not checked: no performance window")
+        return
+    latest = result.windows[-1]
+    if latest.status != "ok":
+        notes.append(
+            f"metric rules not checked: labels are {latest.status} in this window, and a "
+            f"window without labels cannot breach a metric rule"
+        )
+        return
+    for metric, bound in rules.min_metrics:
+        value = latest.metrics[metric]
+        if value.value is None:
+            notes.append(f"{metric} not checked: {value.reason or value.status}")
+        elif value.value < bound:
+            breaches.append(Breach("min_metrics", f"{metric} {value.value:.4g} is below {bound:g}"))
+    for metric, bound in rules.max_metrics:
+        value = latest.metrics[metric]
+        if value.value is None:
+            notes.append(f"{metric} not checked: {value.reason or value.status}")
+        elif value.value > bound:
+            breaches.append(Breach("max_metrics", f"{metric} {value.value:.4g} is above {bound:g}"))
+    for alert in latest.alerts:
+        if alert.metric in rules.band_metrics:
+            breaches.append(Breach("band_metrics", alert.message()))
+    for metric in rules.band_metrics:
+        band = result.bands[metric]
+        if band.lower is None or band.upper is None:
+            notes.append(f"{metric} band not checked: {band.reason or 'no reference band'}")
+
+
+def timeline_link(
+    app_url: str, model: str, window: WindowDrift, period: str | None, rows: int | None
+) -> str:
+    """Deep link to the timeline page with ``window`` as the sidebar's production window."""
+    last_day = (window.end - dt.timedelta(microseconds=1)).date()
+    params = {"model": model, "from": window.start.date().isoformat(), "to": last_day.isoformat()}
+    if rows:
+        params["rows"] = str(rows)
+    elif period:
+        params["period"] = period
+    return f"{app_url.rstrip('/')}/timeline?{urlencode(params)}"
+
+
+def webhook_payload(check: AlertCheck, link: str | None) -> dict[str, Any]:
+    """The JSON document posted to a webhook (``docs/timeline.md`` describes it)."""
+    w = check.window
+    return {
+        "version": PAYLOAD_VERSION,
+        "model": check.model,
+        "breached": check.breached,
+        "window": None
+        if w is None
+        else {
+            "start": w.start.isoformat(),
+            "end": w.end.isoformat(),
+            "rows": w.rows,
+            "status": w.status,
+            "drifted": w.drifted,
+            "drifted_share": w.drifted_share,
+            "drifted_features": list(w.drifted_features),
+        },
+        "breaches": [{"rule": b.rule, "message": b.message} for b in check.breaches],
+        "notes": list(check.notes),
+        "link": link,
+    }
+
+
+def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0) -> WebhookResult:
+    """POST ``payload`` as JSON; network and HTTP errors come back in the result, not raised."""
+    if not url.startswith(("http://", "https://")):
+        return WebhookResult(False, None, f"{url!r} is not an http(s) URL")
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "driftwatch-check"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return WebhookResult(True, int(response.status), None)
+    except urllib.error.HTTPError as exc:
+        return WebhookResult(False, exc.code, f"HTTP {exc.code} {exc.reason}")
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return WebhookResult(False, None, f"could not reach {url}: {reason}")

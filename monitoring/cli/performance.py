@@ -1,0 +1,360 @@
+"""``python -m monitoring performance``: per-window performance, coverage and diagnosis.
+
+Prints, for each window, the realized metrics with their bootstrap intervals
+(``!`` marks a value outside the reference band), the label coverage, the
+estimated metrics where labels are pending (binary models with scores), the
+error-drift test and the diagnosis. ``--json`` prints the document described
+in ``docs/performance.md`` instead.
+
+The diagnosis needs a covariate-drift verdict per window. By default it comes
+from the drift timeline (:func:`timeline_verdicts`); the ``covariate`` hook of
+:func:`add_performance_command` can replace it, and ``None`` leaves every
+diagnosis ``unknown`` (the output says so).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from monitoring.cli.options import add_db_option, store_of
+from monitoring.errors import MonitoringError
+from monitoring.performance.errors_drift import ConceptDriftResult, WindowDiagnosis, error_drift
+from monitoring.performance.estimation import (
+    EstimationResult,
+    estimate_performance,
+    supports_estimation,
+)
+from monitoring.performance.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, MetricValue
+from monitoring.performance.realized import PerformanceResult, realized_performance
+from monitoring.store.connection import Store
+from monitoring.store.windows import PERIODS, Window
+from monitoring.timeline.engine import covariate_verdicts
+
+CovariateVerdicts = Callable[[Store, str, Sequence[Window]], Mapping[dt.datetime, bool | None]]
+JSON_VERSION = 1
+T = TypeVar("T")
+
+
+def timeline_verdicts(
+    store: Store, model: str, windows: Sequence[Window]
+) -> Mapping[dt.datetime, bool | None]:
+    """The drift timeline's verdict on the features per window start (``None``: too small)."""
+    return covariate_verdicts(store, model, windows)
+
+
+def add_performance_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    covariate: CovariateVerdicts | None = timeline_verdicts,
+) -> argparse.ArgumentParser:
+    """Register ``performance`` on the subparsers of ``python -m monitoring``.
+
+    Parameters
+    ----------
+    commands
+        What ``ArgumentParser.add_subparsers`` returned.
+    covariate
+        Called with the store, the model and the windows, returns the
+        covariate-drift verdict per window start (default:
+        :func:`timeline_verdicts`); ``None`` leaves every diagnosis ``unknown``.
+    """
+    text = "Per-window realized and estimated performance, label coverage and concept drift."
+    sub = commands.add_parser("performance", help=text, description=text)
+    sub.add_argument("--model", required=True, help="the model's name")
+    size = sub.add_mutually_exclusive_group()
+    # No default here: argparse misses a clash with --rows when the value equals the default.
+    size.add_argument("--period", choices=PERIODS, help="calendar windows (default: week)")
+    size.add_argument("--rows", type=_positive, help="windows of N records instead of a period")
+    sub.add_argument("--since", type=_moment, help="first day (or moment) to include")
+    sub.add_argument(
+        "--until", type=_until, help="last day to include (a date-time is an exclusive end)"
+    )
+    sub.add_argument(
+        "--metric", action="append", dest="metrics", help="only this metric (repeatable)"
+    )
+    sub.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES, help="bootstrap draws")
+    sub.add_argument("--confidence", type=float, default=DEFAULT_CONFIDENCE, help="interval level")
+    sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    sub.add_argument("--json", action="store_true", help="print the JSON document")
+    add_db_option(sub)
+    sub.set_defaults(run=lambda args: run_performance(args, covariate))
+    return sub
+
+
+def run_performance(args: argparse.Namespace, covariate: CovariateVerdicts | None = None) -> int:
+    """Compute and print; return the exit code (errors raise :class:`MonitoringError`)."""
+    store = store_of(args)
+    window = {
+        "period": None if args.rows else (args.period or "week"),
+        "rows": args.rows,
+        "start": args.since,
+        "end": args.until,
+    }
+    realized = realized_performance(
+        store,
+        args.model,
+        metrics=args.metrics,
+        resamples=args.resamples,
+        confidence=args.confidence,
+        seed=args.seed,
+        **window,
+    )
+    estimate, estimate_note = _optional(
+        lambda: _estimate(store, args, window, realized), "estimation"
+    )
+    concept, concept_note = _optional(lambda: error_drift(store, args.model, **window), "errors")
+    windows = [w.window for w in realized.windows]
+    verdicts, covariate_note = (
+        _optional(lambda: covariate(store, args.model, windows), "covariate drift")
+        if covariate
+        else (None, "")
+    )
+    diagnoses = concept.diagnoses(verdicts or {}) if concept is not None else ()
+    document = performance_document(realized, estimate, concept, diagnoses)
+    document["notes"] = [n for n in (estimate_note, concept_note, covariate_note) if n]
+    if not covariate:
+        document["notes"].append("no covariate-drift verdicts were supplied: diagnoses are unknown")
+    if args.json:
+        print(json.dumps(_finite(document), indent=2))
+    else:
+        print(render_table(document))
+    return 0
+
+
+def _estimate(
+    store: Store, args: argparse.Namespace, window: dict[str, Any], realized: PerformanceResult
+) -> EstimationResult | None:
+    if not supports_estimation(store.spec(args.model)):
+        return None
+    metrics = [
+        m for m in realized.metrics if m in ("accuracy", "precision", "recall", "f1", "roc_auc")
+    ]
+    return estimate_performance(
+        store,
+        args.model,
+        metrics=metrics,
+        resamples=args.resamples,
+        confidence=args.confidence,
+        seed=args.seed,
+        **window,
+    )
+
+
+def _optional(compute: Callable[[], T], what: str) -> tuple[T | None, str]:
+    """A part of the report that may be impossible (e.g. a reference without labels)."""
+    try:
+        return compute(), ""
+    except MonitoringError as exc:
+        return None, f"{what}: {exc}"
+
+
+def performance_document(
+    realized: PerformanceResult,
+    estimate: EstimationResult | None,
+    concept: ConceptDriftResult | None,
+    diagnoses: Sequence[WindowDiagnosis],
+) -> dict[str, Any]:
+    """The JSON document of ``docs/performance.md`` (plain values, ISO times)."""
+    estimated = {w.window.start: w for w in estimate.windows} if estimate else {}
+    errors = {e.start: e for e in concept.windows} if concept else {}
+    diagnosed = {d.start: d for d in diagnoses}
+    windows = []
+    for w in realized.windows:
+        start = w.window.start
+        alerts = {a.metric: a.direction for a in w.alerts}
+        est = estimated.get(start)
+        err = errors.get(start)
+        diag = diagnosed.get(start)
+        windows.append(
+            {
+                "start": start.isoformat(),
+                "end": w.window.end.isoformat(),
+                "rows": w.window.rows,
+                "labelled": w.window.labelled,
+                "label_coverage": w.label_coverage,
+                "status": w.status,
+                "in_reference": w.in_reference,
+                "metrics": {m: _metric(v) | {"alert": alerts.get(m)} for m, v in w.metrics.items()},
+                "estimated": {m: _metric(v) for m, v in est.metrics.items()} if est else None,
+                "error_drift": None
+                if err is None
+                else {
+                    "status": err.status,
+                    "is_drift": err.is_drift,
+                    "p_value": err.p_value,
+                    "statistic": err.statistic,
+                    "n": err.n_window,
+                    "window_error": err.window_error,
+                },
+                "diagnosis": diag.diagnosis.value if diag else "unknown",
+                "covariate_drift": diag.covariate_drift if diag else None,
+                "explanation": diag.explanation if diag else "",
+            }
+        )
+    return {
+        "version": JSON_VERSION,
+        "model": realized.model,
+        "task": realized.task,
+        "period": realized.period,
+        "rows": realized.rows,
+        "reference": {
+            "start": realized.reference.start.isoformat(),
+            "end": realized.reference.end.isoformat(),
+        },
+        "bootstrap": {
+            "resamples": realized.resamples,
+            "confidence": realized.confidence,
+            "seed": realized.seed,
+        },
+        "metrics": list(realized.metrics),
+        "bands": {
+            m: {
+                "mean": b.mean,
+                "std": b.std,
+                "lower": b.lower,
+                "upper": b.upper,
+                "windows": b.windows,
+                "sigmas": b.sigmas,
+                "overall": b.overall,
+                "reason": b.reason,
+            }
+            for m, b in realized.bands.items()
+        },
+        "estimation": None
+        if estimate is None
+        else {"metrics": list(estimate.metrics), "assumption": estimate.assumption},
+        "error_test": None
+        if concept is None
+        else {
+            "test": concept.test,
+            "detector": concept.windows[0].detector if concept.windows else None,
+            "p_val": concept.p_val,
+            "n_reference": concept.n_reference,
+            "reference_error": concept.reference_error,
+            "error_name": "mean residual" if concept.task == "regression" else "error rate",
+        },
+        "windows": windows,
+        "alerts": [
+            {
+                "metric": a.metric,
+                "start": a.start.isoformat(),
+                "end": a.end.isoformat(),
+                "value": a.value,
+                "lower": a.lower,
+                "upper": a.upper,
+                "direction": a.direction,
+                "worse": a.worse,
+                "message": a.message(),
+            }
+            for a in realized.alerts
+        ],
+    }
+
+
+def _metric(value: MetricValue) -> dict[str, Any]:
+    return {
+        "value": value.value,
+        "lower": value.lower,
+        "upper": value.upper,
+        "n": value.n,
+        "status": value.status,
+        "reason": value.reason,
+    }
+
+
+def render_table(document: Mapping[str, Any]) -> str:
+    """The human-readable table: one line per window, one column per metric."""
+    metrics: list[str] = document["metrics"]
+    level = f"{document['bootstrap']['confidence']:.0%}"
+    header = ["window", "rows", "labelled", *metrics, "errors", "diagnosis"]
+    table = [header]
+    for w in document["windows"]:
+        cells = [
+            _day(w["start"]),
+            f"{w['rows']:,}",
+            "-" if w["label_coverage"] is None else f"{w['label_coverage']:.0%}",
+        ]
+        for m in metrics:
+            cells.append(_cell(w["metrics"][m], (w["estimated"] or {}).get(m)))
+        cells.append(_errors_cell(w["error_drift"]))
+        cells.append(w["diagnosis"])
+        table.append(cells)
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = [
+        f"{document['model']} ({document['task']}): {level} bootstrap intervals, "
+        f"{document['bootstrap']['resamples']} resamples; ! = outside the reference band, "
+        "~ = estimated (labels pending)"
+    ]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
+    ]
+    for note in document.get("notes", []):
+        lines.append(f"note: {note}")
+    if document["estimation"]:
+        lines.append(f"note: {document['estimation']['assumption']}")
+    return "\n".join(lines)
+
+
+def _cell(value: Mapping[str, Any], estimated: Mapping[str, Any] | None) -> str:
+    if value["value"] is not None:
+        text = _fmt(value["value"])
+        if value["lower"] is not None:
+            text += f" [{_fmt(value['lower'])}, {_fmt(value['upper'])}]"
+        return text + ("!" if value["alert"] else "")
+    if value["status"] == "pending" and estimated and estimated["value"] is not None:
+        return f"~{_fmt(estimated['value'])}"
+    return value["status"].replace("_", " ")
+
+
+def _errors_cell(error: Mapping[str, Any] | None) -> str:
+    if error is None:
+        return "-"
+    if error["status"] != "ok":
+        return error["status"].replace("_", " ")
+    p = error["p_value"]
+    shown = "p<0.001" if p < 0.001 else f"p={p:.3f}"
+    return f"{'drift' if error['is_drift'] else 'same'} ({shown})"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def _day(iso: str) -> str:
+    moment = dt.datetime.fromisoformat(iso)
+    return f"{moment:%Y-%m-%d}" if moment.time() == dt.time() else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: they become ``null``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or date-time") from exc
+
+
+def _until(text: str) -> dt.datetime:
+    """A bare date includes that whole day; a date-time is the exclusive end."""
+    moment = _moment(text)
+    return moment + dt.timedelta(days=1) if len(text) <= 10 else moment

@@ -1,0 +1,85 @@
+"""The drift tests that take all features at once: TabularDrift and the multivariate detectors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from monitoring.drift.columns import ColumnOutcome, RunWindows
+from monitoring.drift.detectors import base as detectors
+from monitoring.drift.preprocess import Preprocessor
+from monitoring.drift.report import MIN_VALUES, DriftConfig, MultivariateDrift
+from monitoring.schema import ModelSpec
+from monitoring.store import reads as profiles
+
+
+def tabular_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    window: RunWindows,
+    spec: ModelSpec,
+    config: DriftConfig,
+    categorical: Sequence[str],
+) -> dict[str, ColumnOutcome]:
+    """One TabularDrift call over every testable feature, on rows with no NULL feature."""
+    numeric = [
+        c
+        for c in spec.numeric_features
+        if window.ref_stats[c].non_null >= MIN_VALUES and window.cur_stats[c].non_null >= MIN_VALUES
+    ]
+    levels: dict[str, list[str]] = {}
+    reference_levels: dict[str, int] = {}
+    for column in spec.categorical_features:
+        ref = profiles.category_counts(con, window.source, window.reference, column)
+        cur = profiles.category_counts(con, window.current_source, window.current, column)
+        if len(ref) >= 1 and sum(cur.values()) >= MIN_VALUES and len(set(ref) | set(cur)) > 1:
+            levels[column] = list(ref) + sorted(set(cur) - set(ref))
+            reference_levels[column] = len(ref)
+    columns = numeric + list(levels)
+    if not columns:
+        return {}
+    x_ref = profiles.complete_rows(con, window.source, window.reference, numeric, levels)
+    x_cur = profiles.complete_rows(con, window.current_source, window.current, numeric, levels)
+    if len(x_ref) < MIN_VALUES or len(x_cur) < MIN_VALUES:
+        return {}
+    categories = tuple((len(numeric) + i, reference_levels[c]) for i, c in enumerate(levels))
+    detector = detectors.TabularDetector(
+        p_val=config.p_threshold, seed=config.seed, categories=categories
+    )
+    result = detector.fit(x_ref).detect(x_cur)
+    return {
+        c: ColumnOutcome(p, s, len(x_ref), len(x_cur))
+        for c, p, s in zip(columns, result.p_values, result.statistics, strict=True)
+    }
+
+
+def multivariate(
+    con: duckdb.DuckDBPyConnection, window: RunWindows, spec: ModelSpec, config: DriftConfig
+) -> MultivariateDrift | None:
+    """The joint test on a seeded sample of each window; ``None`` if a window is too small."""
+    assert config.cap is not None
+    features = list(spec.features)
+    ref = profiles.sample(con, window.source, window.reference, features, config.cap, config.seed)
+    cur = profiles.sample(
+        con, window.current_source, window.current, features, config.cap, config.seed
+    )
+    if len(ref) < MIN_VALUES or len(cur) < MIN_VALUES:
+        return None
+    encoder = Preprocessor.fit(ref, spec.numeric_features, spec.categorical_features)
+    cls = detectors.detector_class(config.detector)
+    options: dict[str, int | float] = {"p_val": config.p_threshold, "seed": config.seed}
+    if config.detector in ("mmd", "lsdd"):
+        options["n_permutations"] = config.n_permutations
+    result = cls(**options).fit(encoder.transform(ref)).detect(encoder.transform(cur))  # type: ignore[arg-type]
+    p_value = result.p_values[0]
+    return MultivariateDrift(
+        detector=config.detector,
+        statistic_name=result.statistic_name,
+        statistic=result.statistics[0],
+        p_value=p_value,
+        distance_threshold=result.distance_threshold,
+        n_reference=len(ref),
+        n_current=len(cur),
+        encoded_columns=encoder.feature_names,
+        drifted=p_value < config.p_threshold,
+    )

@@ -1,0 +1,305 @@
+"""Realized model performance per window: metrics, intervals, label coverage and alerts.
+
+Metrics are computed on the labelled rows of each window with scikit-learn's
+metric functions (:mod:`monitoring.metrics`), each value with a percentile
+bootstrap interval (:mod:`monitoring.resampling`), and compared with the
+metric's reference band (:mod:`monitoring.bands`).
+
+A window without rows is ``"empty"``; one whose rows have no label yet is
+``"pending"`` (its metrics are absent, never zero); a metric a window cannot
+define (ROC AUC with one class, R² of a constant target, precision without a
+positive prediction ...) is ``"undefined"`` with the reason in words; fewer
+labelled rows than ``min_labelled`` is ``"too_few"``.
+
+The names this module used to define before it was split (metrics, records,
+resampling, bands, comparison) are still importable from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import pandas as pd
+
+from monitoring.errors import MonitoringError
+from monitoring.performance.bands import (
+    DEFAULT_BAND_SIGMAS,
+    Alert,
+    ReferenceBand,
+    band_alerts,
+    reference_bands,
+)
+from monitoring.performance.comparison import (
+    ConfusionMatrix,
+    ReliabilityCurve,
+    ResidualHistogram,
+    WindowComparison,
+    compare_with_reference,
+    confusion_matrix,
+    reliability_curve,
+    residual_histogram,
+)
+from monitoring.performance.metrics import (
+    CLASSIFICATION_METRICS,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MIN_LABELLED,
+    DEFAULT_POSITIVE_LABEL,
+    DEFAULT_RESAMPLES,
+    METRICS,
+    REGRESSION_METRICS,
+    MetricInfo,
+    MetricStatus,
+    MetricValue,
+    Sample,
+    check_metrics,
+    metric_info,
+    metrics_for,
+    point_metric,
+    positive_label,
+)
+from monitoring.performance.records import (
+    Records,
+    data_range,
+    labelled_sample,
+    load_records,
+    performance_windows,
+    time_bounds,
+)
+from monitoring.performance.resampling import (
+    bootstrap_counts,
+    percentile_interval,
+    resampled_metrics,
+    weighted_auc,
+    window_metrics,
+    window_seed,
+)
+from monitoring.schema import ReferenceWindow, Task
+from monitoring.store.connection import Store
+from monitoring.store.windows import Window
+
+__all__ = [
+    "CLASSIFICATION_METRICS",
+    "DEFAULT_BAND_SIGMAS",
+    "DEFAULT_CONFIDENCE",
+    "DEFAULT_MIN_LABELLED",
+    "DEFAULT_POSITIVE_LABEL",
+    "DEFAULT_RESAMPLES",
+    "METRICS",
+    "REGRESSION_METRICS",
+    "Alert",
+    "ConfusionMatrix",
+    "MetricInfo",
+    "MetricStatus",
+    "MetricValue",
+    "PerformanceResult",
+    "Records",
+    "ReferenceBand",
+    "ReliabilityCurve",
+    "ResidualHistogram",
+    "Sample",
+    "WindowComparison",
+    "WindowPerformance",
+    "WindowStatus",
+    "bootstrap_counts",
+    "compare_with_reference",
+    "confusion_matrix",
+    "data_range",
+    "labelled_sample",
+    "load_records",
+    "metric_info",
+    "metrics_for",
+    "percentile_interval",
+    "performance_windows",
+    "point_metric",
+    "positive_label",
+    "realized_performance",
+    "reference_bands",
+    "reliability_curve",
+    "resampled_metrics",
+    "residual_histogram",
+    "time_bounds",
+    "weighted_auc",
+    "window_metrics",
+    "window_seed",
+]
+
+WindowStatus = Literal["ok", "pending", "empty"]
+
+
+@dataclass(frozen=True)
+class WindowPerformance:
+    """Realized performance of one window.
+
+    ``status`` is ``"empty"`` (no rows), ``"pending"`` (rows, no label yet) or
+    ``"ok"`` (some labelled rows; metrics may still be individually
+    undefined). ``metrics`` maps each metric name to its value.
+    """
+
+    window: Window
+    status: WindowStatus
+    in_reference: bool
+    metrics: Mapping[str, MetricValue]
+    alerts: tuple[Alert, ...] = ()
+
+    @property
+    def label_coverage(self) -> float | None:
+        """Share of the window's rows whose label has arrived (``None`` when empty)."""
+        return self.window.label_coverage
+
+
+@dataclass(frozen=True)
+class PerformanceResult:
+    """Realized performance of a model over a timeline of windows, with reference bands."""
+
+    model: str
+    task: Task
+    metrics: tuple[str, ...]
+    windows: tuple[WindowPerformance, ...]
+    bands: Mapping[str, ReferenceBand]
+    reference: ReferenceWindow
+    period: str | None
+    rows: int | None
+    confidence: float
+    resamples: int
+    seed: int
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        """Every out-of-band window and metric, in time order."""
+        return tuple(a for w in self.windows for a in w.alerts)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per window and metric, with the window's counts and the metric's band."""
+        rows = []
+        for w in self.windows:
+            for name in self.metrics:
+                value, band = w.metrics[name], self.bands[name]
+                rows.append(
+                    {
+                        "start": w.window.start,
+                        "end": w.window.end,
+                        "rows": w.window.rows,
+                        "labelled": w.window.labelled,
+                        "label_coverage": w.label_coverage,
+                        "window_status": w.status,
+                        "in_reference": w.in_reference,
+                        "metric": name,
+                        "value": value.value,
+                        "lower": value.lower,
+                        "upper": value.upper,
+                        "n": value.n,
+                        "status": value.status,
+                        "reason": value.reason,
+                        "band_lower": band.lower,
+                        "band_upper": band.upper,
+                        "alert": any(a.metric == name for a in w.alerts),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def realized_performance(
+    store: Store,
+    model: str,
+    *,
+    period: str | None = "week",
+    rows: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    metrics: Sequence[str] | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = 0,
+    min_labelled: int = DEFAULT_MIN_LABELLED,
+    band_sigmas: float = DEFAULT_BAND_SIGMAS,
+) -> PerformanceResult:
+    """Realized metrics per window over ``[start, end)``, with reference bands and alerts.
+
+    Parameters
+    ----------
+    store, model
+        Where the records are, and whose.
+    period, rows
+        Calendar windows of ``period`` (hour, day, week, month), or runs of
+        ``rows`` records when ``rows`` is given.
+    start, end
+        The time range; each defaults to the model's first record / just
+        past its last.
+    metrics
+        Names from :func:`metrics_for` (default: all of them).
+    resamples, confidence, seed
+        The bootstrap: number of resamples (0 skips intervals), the central
+        interval's coverage, and the seed (combined with each window's start).
+    min_labelled
+        Windows with fewer labelled rows get ``"too_few"`` instead of values.
+    band_sigmas
+        Width of the reference band in reference-window standard deviations.
+    """
+    spec = store.spec(model)
+    names = check_metrics(spec, metrics)
+    if not 0 < confidence < 1:
+        raise MonitoringError(f"confidence must be between 0 and 1, got {confidence}")
+    bounds = time_bounds(store, model, start, end)
+    ref = spec.reference
+    records = load_records(store, model, *bounds) if bounds else None
+    results = []
+    if bounds is not None and records is not None:
+        for w in performance_windows(store, model, bounds[0], bounds[1], period, rows):
+            results.append(
+                _window_performance(
+                    w, records, names, ref, resamples, confidence, seed, min_labelled
+                )
+            )
+    bands = reference_bands(
+        store,
+        model,
+        period=period,
+        rows=rows,
+        metrics=names,
+        sigmas=band_sigmas,
+        min_labelled=min_labelled,
+        records=records,
+    )
+    results = [replace(w, alerts=band_alerts(w.window, w.metrics, bands)) for w in results]
+    return PerformanceResult(
+        model=model,
+        task=spec.task,
+        metrics=names,
+        windows=tuple(results),
+        bands=bands,
+        reference=ref,
+        period=None if rows is not None else period,
+        rows=rows,
+        confidence=confidence,
+        resamples=resamples,
+        seed=seed,
+    )
+
+
+def _window_performance(
+    window: Window,
+    records: Records,
+    metrics: tuple[str, ...],
+    reference: ReferenceWindow,
+    resamples: int,
+    confidence: float,
+    seed: int,
+    min_labelled: int,
+) -> WindowPerformance:
+    inside = reference.start <= window.start and window.end <= reference.end
+    if window.rows == 0:
+        empty = {m: MetricValue(m, None, None, None, "empty", "no records") for m in metrics}
+        return WindowPerformance(window, "empty", inside, empty)
+    sample = labelled_sample(records.between(window.start, window.end))
+    values = window_metrics(
+        sample,
+        metrics,
+        resamples=resamples,
+        confidence=confidence,
+        rng=window_seed(seed, window.start),
+        min_labelled=min_labelled,
+    )
+    return WindowPerformance(window, "ok" if len(sample) else "pending", inside, values)

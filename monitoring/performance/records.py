@@ -1,0 +1,182 @@
+"""The records performance needs, loaded once per range, and their labelled samples.
+
+:func:`load_records` reads timestamp, prediction, target and score of a time
+range with one query; :meth:`Records.between` slices a window out of them
+without copying, so a whole timeline costs one query. :func:`labelled_sample`
+encodes a window's labelled rows for the model's task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from monitoring.errors import MonitoringError
+from monitoring.performance.metrics import Sample, positive_label
+from monitoring.schema import ModelSpec
+from monitoring.store.connection import Store, quote_ident
+from monitoring.store.windows import Window, calendar_windows, row_windows
+
+
+@dataclass(frozen=True)
+class Records:
+    """A model's records in ``[start, end)``, sorted by time, in the columns performance needs.
+
+    ``target`` and ``prediction`` are object arrays of text (``None`` for a
+    missing label) for classifiers and float arrays (``nan`` for a missing
+    label) for regressors; ``score`` is P(positive) of a binary model, or
+    ``None`` when the spec has no score column.
+    """
+
+    spec: ModelSpec
+    start: dt.datetime
+    end: dt.datetime
+    ts: np.ndarray
+    prediction: np.ndarray
+    target: np.ndarray
+    score: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    @property
+    def labelled(self) -> np.ndarray:
+        """Boolean mask of the rows whose label has arrived."""
+        return np.asarray(pd.notna(self.target), dtype=bool)
+
+    def between(self, start: dt.datetime, end: dt.datetime) -> Records:
+        """The rows with ``start <= ts < end`` (a view, no copy)."""
+        lo, hi = np.searchsorted(self.ts, [np.datetime64(start), np.datetime64(end)], side="left")
+        return Records(
+            self.spec,
+            max(self.start, start),
+            min(self.end, end),
+            self.ts[lo:hi],
+            self.prediction[lo:hi],
+            self.target[lo:hi],
+            None if self.score is None else self.score[lo:hi],
+        )
+
+    def covers(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """True when every record of ``[start, end)`` is in these records."""
+        return self.start <= start and end <= self.end
+
+
+def load_records(store: Store, model: str, start: dt.datetime, end: dt.datetime) -> Records:
+    """Load timestamp, prediction, target and score of ``[start, end)`` with one query.
+
+    Raises
+    ------
+    MonitoringError
+        When the model has no target column: without labels there is no
+        realized performance, no calibration and no error to test.
+    """
+    spec = store.spec(model)
+    if spec.target is None:
+        raise MonitoringError(
+            f"model {model!r} has no target column: performance needs labels (set 'target')"
+        )
+    score = quote_ident(spec.scores[0]) if spec.task == "binary" and spec.scores else "NULL"
+    ts = quote_ident(spec.timestamp)
+    frame = store.query(
+        f"SELECT {ts} AS ts, {quote_ident(spec.prediction)} AS prediction, "
+        f"{quote_ident(spec.target)} AS target, {score} AS score "
+        f"FROM {store.table(model)} WHERE {ts} >= ? AND {ts} < ? ORDER BY {ts}",
+        [start, end],
+    )
+    regression = spec.task == "regression"
+    kind = "float64" if regression else object
+    target = frame["target"].to_numpy(dtype=kind)
+    prediction = frame["prediction"].to_numpy(dtype=kind)
+    if not regression:  # DuckDB hands back NaN or None for NULL text depending on the column
+        target[pd.isna(target)] = None
+    has_score = spec.task == "binary" and bool(spec.scores)
+    return Records(
+        spec,
+        start,
+        end,
+        frame["ts"].to_numpy(dtype="datetime64[us]"),
+        prediction,
+        target,
+        frame["score"].to_numpy(dtype="float64") if has_score else None,
+    )
+
+
+def data_range(store: Store, model: str) -> tuple[dt.datetime, dt.datetime] | None:
+    """``[first record, last record + 1 µs)``, or ``None`` for a model without records."""
+    spec = store.spec(model)
+    ts = quote_ident(spec.timestamp)
+    row = store.query(f"SELECT min({ts}) AS lo, max({ts}) AS hi FROM {store.table(model)}").iloc[0]
+    if pd.isna(row["lo"]):
+        return None
+    return row["lo"].to_pydatetime(), row["hi"].to_pydatetime() + dt.timedelta(microseconds=1)
+
+
+def performance_windows(
+    store: Store,
+    model: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    period: str | None = "week",
+    rows: int | None = None,
+) -> list[Window]:
+    """Calendar windows of ``period``, or runs of ``rows`` records when ``rows`` is given."""
+    if rows is not None:
+        return row_windows(store, model, rows, start, end)
+    if period is None:
+        raise MonitoringError("choose a calendar period or a number of rows per window")
+    return calendar_windows(store, model, period, start, end)
+
+
+def labelled_sample(records: Records) -> Sample:
+    """Encode the labelled rows of ``records`` (that have a prediction) for their model's task."""
+    spec = records.spec
+    # A row without a prediction says nothing about the model's quality.
+    keep = records.labelled & np.asarray(pd.notna(records.prediction), dtype=bool)
+    if spec.task == "regression":
+        return Sample("regression", records.target[keep], records.prediction[keep], None)
+    target = records.target[keep].astype(str)
+    predicted = records.prediction[keep].astype(str)
+    if spec.task == "binary":
+        positive = positive_label(spec)
+        y_true = (target == positive).astype(np.int64)
+        y_pred = (predicted == positive).astype(np.int64)
+        score = None if records.score is None else records.score[keep]
+        if score is not None:
+            order = np.argsort(score, kind="stable")
+            y_true, y_pred, score = y_true[order], y_pred[order], score[order]
+        return Sample(
+            "binary", y_true, y_pred, score, (_negative_name(target, predicted, positive), positive)
+        )
+    classes = tuple(sorted(set(target) | set(predicted)))
+    index = {c: i for i, c in enumerate(classes)}
+    code = np.vectorize(index.__getitem__, otypes=[np.int64])
+    return Sample(
+        "multiclass",
+        code(target) if len(target) else np.zeros(0, np.int64),
+        code(predicted) if len(predicted) else np.zeros(0, np.int64),
+        None,
+        classes,
+    )
+
+
+def _negative_name(target: np.ndarray, predicted: np.ndarray, positive: str) -> str:
+    """The negative class's text when the rows show exactly one, else ``"not <positive>"``."""
+    others = (set(target) | set(predicted)) - {positive, ""}
+    return others.pop() if len(others) == 1 else f"not {positive}"
+
+
+def time_bounds(
+    store: Store, model: str, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """``[start, end)`` with a missing bound taken from the data; ``None`` when empty."""
+    if start is not None and end is not None:
+        return (start, end) if start < end else None
+    span = data_range(store, model)
+    if span is None:
+        return None
+    lo, hi = start or span[0], end or span[1]
+    return (lo, hi) if lo < hi else None

@@ -1,0 +1,179 @@
+"""Review packs: charts, tables and a summary in one ZIP, plus a self-contained HTML report.
+
+A pack is assembled from plain parts (:class:`ReviewPack`) so any page or the
+CLI can fill it; :mod:`monitoring.review` fills it for a model and two windows.
+Every exported chart carries the pack's caption. Table cells that a
+spreadsheet would read as a formula are neutralised in the CSV files.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from monitoring.report.export import ChartContext, ExportError, captioned, export_figure
+
+# A leading character that makes Excel, LibreOffice or Sheets evaluate a cell.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PACK_FORMATS = ("png", "svg", "pdf", "html")
+
+
+@dataclass(frozen=True)
+class PackChart:
+    """One chart of a pack; ``name`` becomes its file name (no extension)."""
+
+    name: str
+    title: str
+    figure: go.Figure
+
+
+@dataclass(frozen=True)
+class PackTable:
+    """One table of a pack; ``name`` becomes its CSV file name (no extension)."""
+
+    name: str
+    title: str
+    frame: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ReviewPack:
+    """Everything a review needs about one comparison.
+
+    ``summary`` holds Markdown lines (headings, bullets, plain text), written
+    as ``summary.md`` and shown at the top of the HTML report.
+    """
+
+    title: str
+    context: ChartContext
+    summary: tuple[str, ...]
+    charts: tuple[PackChart, ...]
+    tables: tuple[PackTable, ...]
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells starting like a formula are prefixed with ``'``.
+
+    Numbers stay numbers (``-3`` is a value, not a formula); only text cells
+    (and column names) change, so ``=HYPERLINK(...)`` shows as text.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(_neutral_cell)
+    out.columns = [_neutral_cell(str(c)) for c in out.columns]
+    return out
+
+
+def table_csv(frame: pd.DataFrame) -> bytes:
+    """The table as UTF-8 CSV, formula-like cells neutralised."""
+    return neutralise(frame).to_csv(index=False).encode("utf-8")
+
+
+def summary_markdown(pack: ReviewPack) -> str:
+    """``summary.md``: the title, the comparison, then the summary lines."""
+    lines = [f"# {pack.title}", "", _plain(pack.context.caption()), "", *pack.summary]
+    files = [f"- `charts/{c.name}.*`: {c.title}" for c in pack.charts]
+    files += [f"- `tables/{t.name}.csv`: {t.title}" for t in pack.tables]
+    return "\n".join([*lines, "", "## Files", "", *files, ""])
+
+
+def report_html(pack: ReviewPack) -> str:
+    """One HTML file with the summary, every chart (interactive) and every table; works offline."""
+    charts = "\n".join(
+        f"<section><h2>{html.escape(c.title)}</h2>"
+        + pio.to_html(
+            captioned(c.figure, pack.context),
+            full_html=False,
+            include_plotlyjs=False,
+            config={"displaylogo": False},
+        )
+        + "</section>"
+        for c in pack.charts
+    )
+    tables = "\n".join(
+        f"<section><h2>{html.escape(t.title)}</h2>"
+        + neutralise(t.frame).to_html(
+            index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0, classes="table"
+        )
+        + "</section>"
+        for t in pack.tables
+    )
+    summary = "\n".join(_markdown_line(line) for line in pack.summary)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(pack.title)}</title>
+<script>{get_plotlyjs()}</script>
+<style>
+body {{ font-family: Inter, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
+       max-width: 1150px; color: #222; }}
+h1 {{ margin-bottom: .2rem; }} .caption {{ color: #555; margin-bottom: 1.5rem; }}
+section {{ margin: 2rem 0; }} ul {{ line-height: 1.5; }}
+table.table {{ border-collapse: collapse; font-size: 13px; }}
+table.table th, table.table td {{ padding: 4px 8px; border-bottom: 1px solid #ddd;
+                                  text-align: right; }}
+table.table th:first-child, table.table td:first-child {{ text-align: left; }}
+</style></head>
+<body><h1>{html.escape(pack.title)}</h1>
+<div class="caption">{pack.context.caption()}</div>
+{summary}
+{charts}
+{tables}
+</body></html>
+"""
+
+
+def pack_zip(pack: ReviewPack, formats: Sequence[str] = ("png", "html")) -> bytes:
+    """The ZIP: ``charts/NAME.FORMAT`` for each format, ``tables/NAME.csv``,
+    ``summary.md`` and ``report.html``.
+
+    Raises
+    ------
+    ExportError
+        For an unknown format, or a static format without a Chromium.
+    """
+    unknown = [f for f in formats if f not in PACK_FORMATS]
+    if unknown:
+        raise ExportError(
+            f"unknown pack format(s) {unknown}; valid formats are {list(PACK_FORMATS)}"
+        )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("summary.md", summary_markdown(pack))
+        archive.writestr("report.html", report_html(pack))
+        for table in pack.tables:
+            archive.writestr(f"tables/{table.name}.csv", table_csv(table.frame))
+        for chart in pack.charts:
+            for fmt in formats:
+                data = export_figure(chart.figure, fmt, pack.context)
+                archive.writestr(f"charts/{chart.name}.{fmt}", data)
+    return buffer.getvalue()
+
+
+def _neutral_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _plain(text: str) -> str:
+    return text.replace("<br>", " · ").replace("<b>", "**").replace("</b>", "**")
+
+
+def _markdown_line(line: str) -> str:
+    """The few Markdown forms summaries use: headings, bullets, bold; text is escaped."""
+    text = html.escape(line)
+    parts = text.split("**")
+    text = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+    if line.startswith("## "):
+        return f"<h2>{text[3:]}</h2>"
+    if line.startswith("- "):
+        return f"<ul><li>{text[2:]}</li></ul>"
+    return f"<p>{text}</p>" if text else ""

@@ -1,0 +1,281 @@
+"""The DuckDB store: connections, metadata tables, model tables and safe SQL.
+
+Each model's inference records live in one wide table, ``records:<model>``,
+typed from its spec, plus ``_dw_import`` (the import that wrote the row).
+Metadata lives in ``dw_models`` (name, table, spec as JSON) and ``dw_imports``
+(one row per import: source, content hash, rows, time range).
+
+Connections are opened per operation and closed at once, so the app, a cron
+job and an import can take turns on one file: DuckDB lets one process hold a
+file for writing, and a short hold keeps everyone else waiting only briefly.
+All connections are read-write: DuckDB refuses two connections to one file with
+different settings inside one process, and the app's threads share a process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from monitoring.errors import ModelNotFoundError, StoreError
+from monitoring.schema import ModelSpec
+from monitoring.store import buffer_caps
+
+# Anchored at the checkout, so the app and the CLI agree wherever they are started from.
+DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "driftwatch.duckdb"
+DB_ENV = "DRIFTWATCH_DB"
+IMPORT_COLUMN = "_dw_import"
+_LOCK_WAIT_SECONDS = 15.0
+
+_METADATA = """
+CREATE TABLE IF NOT EXISTS dw_models (
+    name VARCHAR PRIMARY KEY,
+    table_name VARCHAR NOT NULL UNIQUE,
+    spec VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS dw_import_ids;
+CREATE TABLE IF NOT EXISTS dw_imports (
+    id BIGINT PRIMARY KEY,
+    model VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    content_hash VARCHAR,
+    row_count BIGINT NOT NULL,
+    ts_min TIMESTAMP,
+    ts_max TIMESTAMP,
+    imported_at TIMESTAMP NOT NULL
+);
+"""
+
+
+def default_db_path() -> Path:
+    """The database the CLI and the app use unless told otherwise (``DRIFTWATCH_DB`` wins)."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def using_default_db() -> bool:
+    """True unless ``DRIFTWATCH_DB`` names another database."""
+    return not os.environ.get(DB_ENV)
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier for DuckDB, doubling any embedded double quote."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import wrote."""
+
+    model: str
+    import_id: int
+    rows: int
+    ts_min: dt.datetime
+    ts_max: dt.datetime
+    created_model: bool
+
+
+class Store:
+    """A Driftwatch database file; cheap to create, holds no open connection."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    @contextmanager
+    def connect(self, buffer_cap: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open a connection (creating the file and metadata tables if needed).
+
+        ``buffer_cap``: bytes DuckDB may use, cached blocks included, while this
+        connection is open — in force only while every connection to the file in
+        this process asked for a cap (see :mod:`monitoring.buffer_caps`).
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with buffer_caps.tracked(self.path, _open_waiting_for_lock, buffer_cap) as con:
+            try:
+                con.execute(_METADATA)
+                yield con
+            except duckdb.Error as exc:
+                raise StoreError(f"{self.path}: {exc}") from exc
+
+    def cap_buffer(self, con: duckdb.DuckDBPyConnection, buffer_cap: int | None) -> None:
+        """Change the ``buffer_cap`` that ``con`` (from :meth:`connect`) asks for."""
+        buffer_caps.change(self.path, con, buffer_cap)
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> pd.DataFrame:
+        """Run one parameterised query and return its rows as a DataFrame."""
+        with self.connect() as con:
+            return con.execute(sql, params).df()
+
+    def models(self) -> list[str]:
+        """Names of the registered models, sorted."""
+        with self.connect() as con:
+            return [
+                r[0] for r in con.execute("SELECT name FROM dw_models ORDER BY name").fetchall()
+            ]
+
+    def spec(self, model: str, con: duckdb.DuckDBPyConnection | None = None) -> ModelSpec:
+        """The stored spec of ``model``; unknown names list the known ones.
+
+        ``con``: an open connection of this store to read with (saves opening one).
+        """
+        with self._using(con) as active:
+            row = _first(active.execute("SELECT spec FROM dw_models WHERE name = ?", [model]))
+        if row is None:
+            raise ModelNotFoundError(
+                f"no model named {model!r} in {self.path}; known models: {self.models() or 'none'}"
+            )
+        return ModelSpec.from_json(row[0])
+
+    def table(self, model: str, con: duckdb.DuckDBPyConnection | None = None) -> str:
+        """The quoted table name of ``model`` from the catalog (``con``: as in :meth:`spec`)."""
+        with self._using(con) as active:
+            row = _first(active.execute("SELECT table_name FROM dw_models WHERE name = ?", [model]))
+        if row is None:
+            raise ModelNotFoundError(f"no model named {model!r} in {self.path}")
+        return quote_ident(row[0])
+
+    @contextmanager
+    def _using(self, con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+        if con is not None:
+            yield con
+        else:
+            with self.connect() as opened:
+                yield opened
+
+    def data_version(self) -> int:
+        """A number that grows with every import: a cheap key for caches."""
+        with self.connect() as con:
+            return int(_only(con.execute("SELECT coalesce(max(id), 0) FROM dw_imports"))[0])
+
+    def append(
+        self, spec: ModelSpec, records: pd.DataFrame, source: str, content_hash: str | None = None
+    ) -> ImportResult:
+        """Append validated records in one transaction, registering the model if new.
+
+        ``records`` must already be validated (:func:`monitoring.ingest.validate_records`):
+        exactly the spec's columns, typed as :meth:`ModelSpec.sql_type` says.
+        A registered model whose spec changes any column's role is refused.
+        """
+        columns = list(spec.columns())
+        with self.connect() as con:
+            con.begin()
+            try:
+                created = _register(con, spec)
+                table = quote_ident(_table_name(spec.name))
+                import_id = _only(con.execute("SELECT nextval('dw_import_ids')"))[0]
+                con.register("dw_incoming", records)
+                select = ", ".join(quote_ident(c) for c in columns)
+                con.execute(
+                    f"INSERT INTO {table} ({select}, {IMPORT_COLUMN}) "
+                    f"SELECT {select}, ? FROM dw_incoming",
+                    [import_id],
+                )
+                con.unregister("dw_incoming")
+                ts = quote_ident(spec.timestamp)
+                ts_min, ts_max = _only(
+                    con.execute(
+                        f"SELECT min({ts}), max({ts}) FROM {table} WHERE {IMPORT_COLUMN} = ?",
+                        [import_id],
+                    )
+                )
+                con.execute(
+                    "INSERT INTO dw_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        import_id,
+                        spec.name,
+                        source,
+                        content_hash,
+                        len(records),
+                        ts_min,
+                        ts_max,
+                        _now(),
+                    ],
+                )
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+        return ImportResult(spec.name, int(import_id), len(records), ts_min, ts_max, created)
+
+    def imports(self, model: str) -> pd.DataFrame:
+        """The import log of ``model``, newest first."""
+        return self.query(
+            "SELECT id, source, content_hash, row_count, ts_min, ts_max, imported_at "
+            "FROM dw_imports WHERE model = ? ORDER BY id DESC",
+            [model],
+        )
+
+
+def _register(con: duckdb.DuckDBPyConnection, spec: ModelSpec) -> bool:
+    """Create the model's table and metadata row, or check the spec still fits the table."""
+    row = _first(con.execute("SELECT spec FROM dw_models WHERE name = ?", [spec.name]))
+    if row is not None:
+        stored = ModelSpec.from_json(row[0])
+        if not stored.same_columns(spec):
+            raise StoreError(
+                f"model {spec.name!r} is already registered with other columns or task; "
+                f"stored: {stored.columns()} ({stored.task}); new: {spec.columns()} ({spec.task})"
+            )
+        con.execute(
+            "UPDATE dw_models SET spec = ?, updated_at = ? WHERE name = ?",
+            [spec.to_json(), _now(), spec.name],
+        )
+        return False
+    table = _table_name(spec.name)
+    column_sql = ", ".join(f"{quote_ident(c)} {spec.sql_type(c)}" for c in spec.columns())
+    con.execute(
+        f"CREATE TABLE {quote_ident(table)} ({column_sql}, {IMPORT_COLUMN} BIGINT NOT NULL)"
+    )
+    con.execute(
+        "INSERT INTO dw_models VALUES (?, ?, ?, ?, ?)",
+        [spec.name, table, spec.to_json(), _now(), _now()],
+    )
+    return True
+
+
+def _first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """The first row of a result, read to the end: DuckDB 2 refuses work after a half-read one."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
+def _only(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The single row of an aggregate query."""
+    row = _first(result)
+    assert row is not None, "an aggregate query returns one row"
+    return row
+
+
+def _table_name(model: str) -> str:
+    return f"records:{model}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _open_waiting_for_lock(path: Path) -> duckdb.DuckDBPyConnection:
+    """Connect, retrying while another process holds the file's write lock."""
+    deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+            time.sleep(0.1)
+        except duckdb.Error as exc:
+            raise StoreError(f"{path}: cannot open the database: {exc}") from exc
