@@ -132,9 +132,9 @@ def _dtype(spec: Any, column: str) -> str:
 
 def _windows(db: Path) -> list[Any]:
     from monitoring.store.connection import Store
-    from monitoring.timeline.engine import timeline_windows
+    from monitoring.store.windows import WindowPlan
 
-    return timeline_windows(Store(db), MODEL, "day", start=REFERENCE[1])
+    return WindowPlan("day", start=REFERENCE[1]).windows(Store(db).model(MODEL))
 
 
 def _timeline(db: Path) -> dict[str, Any]:

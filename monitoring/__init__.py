@@ -1,7 +1,7 @@
 """Driftwatch's library: storage, windows, drift and figures. It never imports streamlit.
 
 The pipeline hook is :func:`log_records`; everything else is reached through
-its module (``monitoring.store``, ``monitoring.windows`` ...).
+its package (``monitoring.store``, ``monitoring.drift``, ``monitoring.timeline`` ...).
 """
 
 from monitoring.errors import MonitoringError

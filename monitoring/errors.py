@@ -36,3 +36,11 @@ class StoreError(MonitoringError):
 
 class SliceError(MonitoringError):
     """An uploaded slice cannot be saved, found or deleted (name taken, same content, no id)."""
+
+
+class BackendMissingError(MonitoringError):
+    """A detector needs a library (Alibi Detect, PyTorch, scikit-learn) that is not installed."""
+
+
+class ExportError(MonitoringError):
+    """A figure could not be exported in the format asked for."""

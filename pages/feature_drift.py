@@ -2,44 +2,28 @@
 
 import streamlit as st
 
-from ui import data, drift_view, pack_view
-from ui.router import require_router
-from ui.sidebar import current_selection
+from ui import data, drift_view, pack_view, page
 
-require_router()
-st.title("Feature drift")
-selection = current_selection()
-if selection is None:
-    st.info("No models yet: see the Overview page for how to import records.")
-    st.stop()
-
-spec = data.overview(selection.db, selection.version, selection.model).spec
-question = drift_view.ask(selection, spec)
-run = st.button("Run drift tests", type="primary", key="drift_run")
-report = drift_view.answer(question, run)
-if report is None:
-    st.info(
-        f"No stored result yet for {question.current_label} against the reference with "
-        f"these settings. Press **Run drift tests** to compute it."
-    )
-    st.stop()
-
-if report.from_store and not run:
-    st.caption(f"Stored result computed {report.computed_at:%Y-%m-%d %H:%M} UTC.")
-drift_view.summary(report)
-pack_view.quick_download(
-    question.db,
-    question.model,
-    question.current,
-    question.reference,
-    question.config,
-    question.current_label,
-    question.slice,
-)
-drift_view.table(report.features)
-st.subheader("Distribution")
-drift_view.feature_chart(report, question.current_label)
-st.subheader("Most drifted features")
-drift_view.drifted_grid(report, question.current_label)
-st.subheader("Model outputs")
-drift_view.outputs(report, question.current_label)
+selection = page.start("Feature drift")
+with page.errors():
+    spec = data.overview(selection.db, selection.model).spec
+    question = drift_view.ask(selection, spec)
+    run = st.button("Run drift tests", type="primary", key="drift_run")
+    report = drift_view.answer(question, run)
+    if report is None:
+        st.info(
+            f"No stored result yet for {question.current_label} against the reference with "
+            f"these settings. Press **Run drift tests** to compute it."
+        )
+        st.stop()
+    if report.from_store and not run:
+        st.caption(f"Stored result computed {report.computed_at:%Y-%m-%d %H:%M} UTC.")
+    drift_view.summary(report)
+    pack_view.quick_download(question)
+    drift_view.table(report.features)
+    st.subheader("Distribution")
+    drift_view.feature_chart(report, question.current_label)
+    st.subheader("Most drifted features")
+    drift_view.drifted_grid(report, question.current_label)
+    st.subheader("Model outputs")
+    drift_view.outputs(report, question.current_label)

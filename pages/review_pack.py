@@ -2,20 +2,13 @@
 
 import streamlit as st
 
-from ui import pack_view
-from ui.router import require_router
-from ui.sidebar import current_selection
+from ui import pack_view, page
 
-require_router()
-st.title("Review pack")
-selection = current_selection()
-if selection is None:
-    st.info("No models yet: see the Overview page for how to import records.")
-    st.stop()
-
+selection = page.start("Review pack")
 st.write(
     f"One download about **{selection.model}**: the production window {selection.label} "
     "against the model's reference — charts in the formats you pick, the drift table as CSV, "
     "`summary.md`, and `report.html`, which opens offline in any browser."
 )
-pack_view.builder(selection)
+with page.errors():
+    pack_view.builder(selection)

@@ -2,40 +2,32 @@
 
 import streamlit as st
 
-from ui import data, drift_view, upload_view
-from ui.router import require_router
-from ui.sidebar import current_selection
+from ui import data, drift_view, page, upload_view
 
-require_router()
-st.title("Upload & compare")
-selection = current_selection()
-if selection is None:
-    st.info("No models yet: see the Overview page for how to import records.")
-    st.stop()
-
-spec = data.overview(selection.db, selection.version, selection.model).spec
+selection = page.start("Upload & compare")
+spec = data.overview(selection.db, selection.model).spec
 st.caption(
     f"Model **{selection.model}** (change it in the sidebar). The file is checked against "
     f"its spec; nothing is kept unless you save it."
 )
-file = upload_view.pick_file(selection)
-if file is not None:
-    check = upload_view.check(selection, spec, file)
-    upload_view.show_check(check)
-    if check.ok:
-        info = upload_view.slice_of(selection, spec, check)
-        against, against_label = upload_view.baseline(selection, spec)
-        report = upload_view.compare(selection.db, info, against)
-        label = info.name or file.name
-        st.subheader(f"{info.label} against {against_label}")
-        drift_view.summary(report)
-        drift_view.table(report.features)
-        st.subheader("Distribution")
-        drift_view.feature_chart(report, label)
-        st.subheader("Model outputs")
-        drift_view.outputs(report, label)
-        st.subheader("Keep this slice")
-        upload_view.save_form(selection.db, info)
-
-st.subheader("Saved slices")
-upload_view.saved_list(selection.db, selection.model)
+with page.errors():
+    file = upload_view.pick_file(selection)
+    if file is not None:
+        check = upload_view.check(selection, spec, file)
+        upload_view.show_check(check)
+        if check.ok:
+            info = upload_view.slice_of(selection, spec, check)
+            against, against_label = upload_view.baseline(selection, spec)
+            report = upload_view.compare(selection.db, info, against)
+            label = info.name or file.name
+            st.subheader(f"{info.label} against {against_label}")
+            drift_view.summary(report)
+            drift_view.table(report.features)
+            st.subheader("Distribution")
+            drift_view.feature_chart(report, label)
+            st.subheader("Model outputs")
+            drift_view.outputs(report, label)
+            st.subheader("Keep this slice")
+            upload_view.save_form(selection.db, info)
+    st.subheader("Saved slices")
+    upload_view.saved_list(selection.db, selection.model)

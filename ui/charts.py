@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from monitoring.report.export import (
-    FORMATS,
-    MIME_TYPES,
-    ChartContext,
-    export_figure,
-    static_export_problem,
-)
+from monitoring.report.export import FORMATS, MIME_TYPES, ChartContext, export_figure
+from monitoring.report.text import slug
 from ui import data
 from ui.sidebar import current_selection
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def static_problem() -> str | None:
-    """Why PNG/SVG/PDF export cannot work here (``None`` when it can); checked every 5 min."""
-    return static_export_problem()
 
 
 def _selection_context() -> ChartContext | None:
     selection = current_selection()
     if selection is None:
         return None
-    summary = data.overview(selection.db, selection.version, selection.model)
+    summary = data.overview(selection.db, selection.model)
     return ChartContext(
         selection.model,
         summary.spec.reference.label(),
@@ -45,7 +34,7 @@ def show_figure(fig: go.Figure, name: str, context: ChartContext | None = None) 
     files are rendered only when a button is pressed.
     """
     context = context or _selection_context()
-    filename = re.sub(r"[^\w.-]+", "_", name).strip("_") or "chart"
+    filename = slug(name)
     st.plotly_chart(
         fig,
         width="stretch",
@@ -54,13 +43,13 @@ def show_figure(fig: go.Figure, name: str, context: ChartContext | None = None) 
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
         },
     )
-    problem = static_problem()
+    problem = data.static_problem()
     with st.popover("Export", icon=":material/download:"):
         for fmt in FORMATS:
             static = fmt != "html"
             st.download_button(
                 f"{fmt.upper()}{' (2×)' if fmt == 'png' else ''}",
-                data=lambda fmt=fmt: export_figure(fig, fmt, context),
+                data=_renderer(fig, fmt, context),
                 file_name=f"{filename}.{fmt}",
                 mime=MIME_TYPES[fmt],
                 key=f"export_{filename}_{fmt}",
@@ -71,3 +60,8 @@ def show_figure(fig: go.Figure, name: str, context: ChartContext | None = None) 
             )
         if problem:
             st.caption(problem)
+
+
+def _renderer(fig: go.Figure, fmt: str, context: ChartContext | None) -> Callable[[], bytes]:
+    """The download's bytes, rendered only when its button is pressed."""
+    return lambda: export_figure(fig, fmt, context)

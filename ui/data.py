@@ -1,8 +1,10 @@
 """The app's one place for caching library calls.
 
-Cached functions take the database path and its data version (which grows
-with every import) as arguments, so a new import is seen at once and stale
-entries age out. They never read widgets and their results are not mutated.
+Every ``st.cache_*`` of the app is here. Cached functions take a :class:`Db`
+(the database path and its data version, which grows with every import) as
+their first argument, so a new import is seen on the next rerun and stale
+entries age out; the rest of the key is the question itself (model, window
+plan, config). They never read widgets, and what they return is not mutated.
 """
 
 from __future__ import annotations
@@ -10,18 +12,51 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from monitoring.demo import build_demo
-from monitoring.report.pack import neutralise
+from monitoring.drift.config import DriftConfig
+from monitoring.drift.engine import run_drift
+from monitoring.drift.online import OnlineReport, run_online
+from monitoring.performance.comparison import WindowComparison, compare_with_reference
+from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
+from monitoring.performance.estimation import EstimationResult, estimate_performance
+from monitoring.performance.realized import PerformanceResult, realized_performance
+from monitoring.report.export import static_export_problem
+from monitoring.report.tables import neutralise
+from monitoring.schema import ModelSpec
+from monitoring.store.annotations import Annotation, list_annotations
 from monitoring.store.connection import Store, default_db_path, using_default_db
+from monitoring.store.ingest import RecordFile
 from monitoring.store.overview import ModelOverview, all_overviews
-from monitoring.store.windows import Window, calendar_windows, window_count, window_records
+from monitoring.store.slices import purge_drafts
+from monitoring.store.windows import Window, WindowPlan, window_count, window_records
+from monitoring.timeline.engine import covariate_verdicts
+from monitoring.uploads.check import SliceCheck, check_slice
 
 RECORDS_SHOWN = 500
+TTL, ENTRIES = 600, 32
+# Half the CLI's draws: the page's first paint matters more than the third digit of a bound.
+PAGE_RESAMPLES = 200
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Db:
+    """A database file as of one data version: the first part of every cache key."""
+
+    path: str
+    version: int
+
+    @property
+    def store(self) -> Store:
+        return Store(self.path)
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,54 +81,155 @@ def _default_database(path: str) -> str:
     return path
 
 
+@st.cache_resource(show_spinner=False)
+def _drafts_purged(path: str) -> int:
+    """Delete old drafts once per server: uploads whose tab was closed before saving."""
+    return purge_drafts(Store(path))
+
+
 def store() -> Store:
     """The configured store; the default one is created from the demo data on first use."""
     path = default_db_path()
     if using_default_db():
         _default_database(str(path))
+    _drafts_purged(str(path))
     return Store(path)
 
 
-@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
-def overviews(db: str, version: int) -> list[ModelOverview]:
-    """Every model's overview (keyed by data version)."""
-    del version  # part of the cache key only
-    return all_overviews(Store(db))
+@st.cache_data(ttl=300, show_spinner=False)
+def static_problem() -> str | None:
+    """Why PNG/SVG/PDF export cannot work here (``None`` when it can); checked every 5 min."""
+    return static_export_problem()
 
 
-def overview(db: str, version: int, model: str) -> ModelOverview:
+# --------------------------------------------------------------------------- models and windows
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def overviews(db: Db) -> list[ModelOverview]:
+    """Every model's overview."""
+    return all_overviews(db.store)
+
+
+def overview(db: Db, model: str) -> ModelOverview:
     """One model's overview, from the cached list."""
-    return next(o for o in overviews(db, version) if o.spec.name == model)
+    return next(o for o in overviews(db) if o.spec.name == model)
 
 
-@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
-def weekly_windows(db: str, version: int, model: str) -> list[Window]:
-    """Weekly windows over a model's whole history, empty weeks included."""
-    summary = overview(db, version, model)
-    if summary.first is None or summary.last is None:
-        return []
-    end = summary.last + dt.timedelta(microseconds=1)  # windows are half-open
-    return calendar_windows(Store(db), model, "week", summary.first, end)
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def windows(db: Db, model: str, plan: WindowPlan) -> list[Window]:
+    """The windows ``plan`` cuts, empty ones included."""
+    return plan.windows(db.store.model(model))
 
 
-@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
-def window(db: str, version: int, model: str, start: dt.datetime, end: dt.datetime) -> Window:
+def filled_windows(db: Db, model: str, plan: WindowPlan) -> list[Window]:
+    """The windows ``plan`` cuts that hold records."""
+    return [w for w in windows(db, model, plan) if w.rows]
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+def window(db: Db, model: str, start: dt.datetime, end: dt.datetime) -> Window:
     """Row and label counts of one window."""
-    del version  # part of the cache key only
-    return window_count(Store(db), model, start, end)
+    return window_count(db.store.model(model), start, end)
 
 
-@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
-def records(
-    db: str, version: int, model: str, start: dt.datetime, end: dt.datetime
-) -> pd.DataFrame:
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def records(db: Db, model: str, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     """The newest records of a window, for browsing."""
-    del version  # part of the cache key only
-    return neutralise(window_records(Store(db), model, start, end, limit=RECORDS_SHOWN))
+    handle = db.store.model(model)
+    return neutralise(window_records(handle, start, end, limit=RECORDS_SHOWN))
 
 
-@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
-def imports(db: str, version: int, model: str) -> pd.DataFrame:
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def imports(db: Db, model: str) -> pd.DataFrame:
     """A model's import log, newest first."""
-    del version  # part of the cache key only
-    return neutralise(Store(db).imports(model))
+    return neutralise(db.store.imports(model))
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def notes(db_path: str, model: str) -> list[Annotation]:
+    """The model's annotations; notes are not imports, so this is cleared when one is added."""
+    return list_annotations(Store(db_path), model)
+
+
+# --------------------------------------------------------------------------- drift over time
+
+
+def remembered(key: Hashable, compute: Callable[[], T]) -> T:
+    """This session's last answer under ``key``, or ``compute()``'s (kept for the next rerun).
+
+    For results computed with a progress bar, which a ``st.cache_data``
+    function cannot draw again on a cache hit. One answer per session is kept.
+    """
+    memo: dict[Hashable, object] = st.session_state.setdefault("data_memo", {})
+    if key not in memo:
+        value = compute()
+        memo.clear()
+        memo[key] = value
+    return memo[key]  # type: ignore[return-value]
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def multivariate(
+    db: Db, model: str, detector: str, bounds: tuple[tuple[dt.datetime, dt.datetime], ...]
+) -> list[tuple[dt.datetime, float | None, int]]:
+    """The multivariate detector's p-value and sample size per window (stored runs reused)."""
+    out = []
+    for start, end in bounds:
+        report = run_drift(db.store, model, (start, end), detector=detector)
+        mv = report.multivariate
+        out.append((start, None if mv is None else mv.p_value, 0 if mv is None else mv.n_current))
+    return out
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def online(db: Db, model: str, column: str) -> OnlineReport:
+    """The online detector's trace over the records after the reference."""
+    return run_online(db.store, model, column)
+
+
+# --------------------------------------------------------------------------- performance
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Realized metrics with intervals…")
+def realized(db: Db, model: str, plan: WindowPlan) -> PerformanceResult:
+    """Realized metrics, intervals, bands and alerts of every window."""
+    return realized_performance(db.store, model, plan, resamples=PAGE_RESAMPLES)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Estimated performance…")
+def estimate(db: Db, model: str, plan: WindowPlan) -> EstimationResult:
+    """The confidence-based estimate of every window."""
+    return estimate_performance(db.store, model, plan, resamples=PAGE_RESAMPLES)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Testing the model's errors…")
+def concept(db: Db, model: str, plan: WindowPlan) -> ConceptDriftResult:
+    """The error-drift test of every window."""
+    return error_drift(db.store, model, plan)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Testing the inputs for drift…")
+def covariate(
+    db: Db, model: str, cut: Sequence[Window], config: DriftConfig | None = None
+) -> dict[dt.datetime, bool | None]:
+    """The drift timeline's verdict on the features per window start."""
+    return covariate_verdicts(db.store, model, cut, config)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="Comparing the window with the reference…")
+def comparison(db: Db, model: str, start: dt.datetime, end: dt.datetime) -> WindowComparison:
+    """One window beside the reference: confusion matrices, reliability or residuals."""
+    return compare_with_reference(db.store, model, start, end)
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+@st.cache_data(max_entries=4, show_spinner="Checking the file…")
+def checked(
+    spec: ModelSpec, name: str, sha256: str, allow: bool, limit: int, _content: bytes
+) -> SliceCheck:
+    """The check of one file's content (keyed by its hash, not its bytes)."""
+    del sha256  # the key of the content, which is not hashed itself
+    return check_slice(RecordFile(name, _content), spec, allow, limit)

@@ -8,40 +8,31 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from monitoring.drift.engine import run_configured, stored_drift
-from monitoring.drift.report import (
+from monitoring.drift.config import (
+    CORRECTION_LABELS,
     CORRECTIONS,
     DEFAULT_MIN_EFFECT,
     DETECTOR_CHOICES,
-    ColumnDrift,
+    DETECTOR_LABELS,
     DriftConfig,
-    DriftReport,
-    report_table,
 )
+from monitoring.drift.detectors import MULTIVARIATE, available
+from monitoring.drift.engine import run_configured, stored_drift
+from monitoring.drift.report import ColumnDrift, DriftReport
+from monitoring.report import links
 from monitoring.report.figures.drift import distribution_figure, grid_figure
-from monitoring.report.pack import neutralise
 from monitoring.report.review import drift_context
-from monitoring.schema import ModelSpec, span_label
-from monitoring.store.connection import Store
-from monitoring.store.windows import PERIODS, Window, calendar_windows
+from monitoring.report.tables import neutralise, report_table
+from monitoring.report.text import verdict_word
+from monitoring.schema import ModelSpec
+from monitoring.store.slices import SliceInfo, list_slices
+from monitoring.store.windows import PERIODS, Window, WindowPlan
+from monitoring.timeutil import Bounds, span_label
 from monitoring.uploads.compare import compare_slice, stored_slice_drift
-from monitoring.uploads.slices import SliceInfo, list_slices
 from ui import data, url
 from ui.charts import show_figure
 from ui.sidebar import Selection
 
-DETECTOR_LABELS = {
-    "auto": "auto (per column: KS/CvM, chi², Fisher)",
-    "ks": "Kolmogorov–Smirnov (numeric)",
-    "cvm": "Cramér–von Mises (numeric)",
-    "chi2": "chi-squared (categorical)",
-    "fet": "Fisher exact (binary)",
-    "tabular": "TabularDrift (all features, one call)",
-    "mmd": "MMD (multivariate, sampled)",
-    "lsdd": "LSDD (multivariate, sampled)",
-    "classifier": "classifier (multivariate, sampled)",
-}
-CORRECTION_LABELS = {"bonferroni": "Bonferroni", "fdr": "FDR (Benjamini–Hochberg)"}
 SIDEBAR_WINDOW = "sidebar window"
 SAVED_SLICE = "saved slice"
 GRID_SIZE = 6
@@ -54,34 +45,67 @@ EFFECT_RANGE = (0.0, 2.0)
 class DriftQuestion:
     """What the page compares: two windows of a model under one configuration."""
 
-    db: str
+    db: data.Db
     model: str
-    reference: tuple[dt.datetime, dt.datetime]
-    current: tuple[dt.datetime, dt.datetime]
+    reference: Bounds
+    current: Bounds
     current_label: str
     config: DriftConfig
     slice: SliceInfo | None = None
 
 
-@st.cache_data(ttl=600, max_entries=32, show_spinner=False)
-def _periods(db: str, version: int, model: str, period: str) -> list[Window]:
-    """The non-empty calendar periods of a model's whole history."""
-    summary = data.overview(db, version, model)
-    assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
-    end = summary.last + dt.timedelta(microseconds=1)
-    windows = calendar_windows(Store(db), model, period, summary.first, end)
-    return [w for w in windows if w.rows]
-
-
 def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
     """Draw the controls; return the comparison they describe."""
-    url.seed("drift_detector", "detector", DETECTOR_CHOICES, "auto")
-    url.seed("drift_correction", "correction", CORRECTIONS, "bonferroni")
-    saved = list_slices(Store(selection.db), selection.model)
-    periods = (SIDEBAR_WINDOW, *PERIODS, *((SAVED_SLICE,) if saved else ()))
-    url.seed("drift_period", "period", periods, SIDEBAR_WINDOW)
     window_col, detector_col, correction_col = st.columns([2, 2, 1])
-    period = window_col.selectbox(
+    with window_col:
+        current, label, chosen = _current_window(selection)
+    detector, correction = method_choice(detector_col, correction_col, "drift")
+    reference, p_value, min_effect, cap = _thresholds(spec)
+    url.publish(
+        {
+            links.DETECTOR: detector,
+            links.CORRECTION: correction,
+            links.ALPHA: None if p_value == DEFAULT_ALPHA else f"{p_value:g}",
+            links.MIN_EFFECT: None if min_effect == DEFAULT_MIN_EFFECT else f"{min_effect:g}",
+        }
+    )
+    config = DriftConfig(
+        detector, correction, p_value, min_effect, cap if detector in MULTIVARIATE else None
+    )
+    return DriftQuestion(selection.db, selection.model, reference, current, label, config, chosen)
+
+
+def method_choice(
+    detector_col: st.delta_generator.DeltaGenerator,
+    correction_col: st.delta_generator.DeltaGenerator,
+    prefix: str,
+) -> tuple[str, str]:
+    """The detector and correction pickers (Feature drift and Review pack), seeded from the link."""
+    url.seed(f"{prefix}_detector", links.DETECTOR, DETECTOR_CHOICES, "auto")
+    url.seed(f"{prefix}_correction", links.CORRECTION, CORRECTIONS, "bonferroni")
+    detector = detector_col.selectbox(
+        "Detector",
+        DETECTOR_CHOICES,
+        key=f"{prefix}_detector",
+        format_func=_detector_label,
+    )
+    correction = correction_col.radio(
+        "Correction",
+        CORRECTIONS,
+        key=f"{prefix}_correction",
+        horizontal=True,
+        format_func=CORRECTION_LABELS.__getitem__,
+        help="Multiple-testing correction across features",
+    )
+    return str(detector), str(correction)
+
+
+def _current_window(selection: Selection) -> tuple[Bounds, str, SliceInfo | None]:
+    """The current side: the sidebar's window, one calendar period, or a saved slice."""
+    saved = list_slices(selection.db.store, selection.model)
+    periods = (SIDEBAR_WINDOW, *PERIODS, *((SAVED_SLICE,) if saved else ()))
+    url.seed("drift_period", links.PERIOD, periods, SIDEBAR_WINDOW)
+    period = st.selectbox(
         "Current window",
         periods,
         key="drift_period",
@@ -93,46 +117,35 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
             else f"one {p}"
         ),
     )
-    current, label = (selection.start, selection.end), selection.label
-    chosen: SliceInfo | None = None
+    url.publish({links.PERIOD: period})
     if period == SAVED_SLICE:
-        chosen = window_col.selectbox(
+        chosen = st.selectbox(
             "Which slice",
             saved,
             key="drift_slice",
             format_func=lambda s: f"{s.name} ({s.file_name}, {s.rows:,} rows)",
         )
         assert chosen is not None
-        current, label = chosen.bounds, chosen.label
-    elif period != SIDEBAR_WINDOW:
-        choices = _periods(selection.db, selection.version, selection.model, period)
-        picked = window_col.selectbox(
-            f"Which {period}",
-            choices[::-1],
-            key="drift_period_start",
-            format_func=lambda w: (
-                f"{w.start:%Y-%m-%d %H:%M} ({w.rows:,} rows)"
-                if period == "hour"
-                else f"{w.start:%Y-%m-%d} ({w.rows:,} rows)"
-            ),
-        )
-        current, label = (picked.start, picked.end), f"{period} of {picked.start:%Y-%m-%d}"
-    detector = detector_col.selectbox(
-        "Detector", DETECTOR_CHOICES, key="drift_detector", format_func=DETECTOR_LABELS.__getitem__
+        return chosen.bounds, chosen.label, chosen
+    if period == SIDEBAR_WINDOW:
+        return (selection.start, selection.end), selection.label, None
+    choices = data.filled_windows(selection.db, selection.model, WindowPlan(period))[::-1]
+    picked: Window = st.selectbox(
+        f"Which {period}",
+        choices,
+        key="drift_period_start",
+        format_func=lambda w: f"{_start_text(period, w.start)} ({w.rows:,} rows)",
     )
-    correction = correction_col.radio(
-        "Correction",
-        CORRECTIONS,
-        key="drift_correction",
-        horizontal=True,
-        format_func=CORRECTION_LABELS.__getitem__,
-        help="Multiple-testing correction across features",
-    )
+    return picked.bounds, f"{period} of {picked.start:%Y-%m-%d}", None
+
+
+def _thresholds(spec: ModelSpec) -> tuple[Bounds, float, float, int]:
+    """The reference window, α, the minimum effect and the multivariate sample cap."""
     spec_days = (spec.reference.start.date(), (spec.reference.end - dt.timedelta(days=1)).date())
     reference_key = f"drift_reference:{spec.name}"  # each model has its own reference
-    url.seed_dates(reference_key, "ref_from", "ref_to", spec_days)
-    url.seed_number("drift_alpha", "alpha", *ALPHA_RANGE, DEFAULT_ALPHA)
-    url.seed_number("drift_min_effect", "min_effect", *EFFECT_RANGE, DEFAULT_MIN_EFFECT)
+    url.seed_dates(reference_key, links.REF_FROM, links.REF_TO, spec_days)
+    url.seed_number("drift_alpha", links.ALPHA, *ALPHA_RANGE, DEFAULT_ALPHA)
+    url.seed_number("drift_min_effect", links.MIN_EFFECT, *EFFECT_RANGE, DEFAULT_MIN_EFFECT)
     with st.expander("Reference window and thresholds"):
         ref_col, p_col, effect_col, cap_col = st.columns(4)
         ref_dates = ref_col.date_input("Reference window", key=reference_key, format="YYYY-MM-DD")
@@ -150,37 +163,22 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
             "Sample cap (multivariate)", 100, 20_000, 1000, 100, key="drift_cap"
         )
     picked = _day_range(ref_dates)
-    reference = picked or (spec.reference.start, spec.reference.end)
-    url.publish(
-        {
-            "detector": detector,
-            "correction": correction,
-            "period": period,
-            "alpha": None if p_value == DEFAULT_ALPHA else f"{p_value:g}",
-            "min_effect": None if min_effect == DEFAULT_MIN_EFFECT else f"{min_effect:g}",
-        }
-    )
     if picked is not None:  # not while the user is halfway through picking a range
-        custom = tuple(ref_dates) != spec_days
+        first, last = picked[0].date(), (picked[1] - dt.timedelta(days=1)).date()
+        custom = (first, last) != spec_days
         url.publish(
             {
-                "ref_from": ref_dates[0].isoformat() if custom else None,
-                "ref_to": ref_dates[1].isoformat() if custom else None,
+                links.REF_FROM: first.isoformat() if custom else None,
+                links.REF_TO: last.isoformat() if custom else None,
             }
         )
-    config = DriftConfig(
-        detector,
-        correction,
-        float(p_value),
-        float(min_effect),
-        int(cap) if detector in ("mmd", "lsdd", "classifier") else None,
-    )
-    return DriftQuestion(selection.db, selection.model, reference, current, label, config, chosen)
+    reference = picked or (spec.reference.start, spec.reference.end)
+    return reference, float(p_value), float(min_effect), int(cap)
 
 
 def answer(question: DriftQuestion, run: bool) -> DriftReport | None:
     """The stored answer, or a fresh one when ``run``; ``None`` when neither exists."""
-    store = Store(question.db)
+    store = question.db.store
     if question.slice is not None:
         if not run:
             return stored_slice_drift(store, question.slice, question.config, question.reference)
@@ -206,9 +204,7 @@ def summary(report: DriftReport) -> None:
     verdict = report.verdict
     features, drifted, ref_n, cur_n = st.columns(4)
     features.metric("Features drifted", f"{len(verdict.drifted_columns)} of {verdict.tested}")
-    drifted.metric(
-        "Dataset verdict", {True: "drift", False: "no drift", None: "—"}[verdict.drifted]
-    )
+    drifted.metric("Dataset verdict", verdict_word(verdict.drifted))
     ref_n.metric("Reference rows", f"{report.rows_reference:,}")
     cur_n.metric("Current rows", f"{report.rows_current:,}")
     reference, current = span_label(*report.reference), span_label(*report.current)
@@ -221,7 +217,7 @@ def summary(report: DriftReport) -> None:
             f"**{mv.detector.upper()}** on all features: {mv.statistic_name} = "
             f"{mv.statistic:.3g}, p = {mv.p_value:.3g} on a seeded sample of "
             f"{mv.n_reference:,} reference and {mv.n_current:,} current rows → "
-            f"{'drift' if mv.drifted else 'no drift'}"
+            f"{verdict_word(mv.drifted)}"
         )
 
 
@@ -255,7 +251,7 @@ def table(columns: tuple[ColumnDrift, ...]) -> None:
 def feature_chart(report: DriftReport, label: str) -> None:
     """A feature picker and that feature's distribution in both windows."""
     order = list(report_table(report.features)["column"])
-    url.seed("drift_feature", "feature", order, order[0])
+    url.seed("drift_feature", links.FEATURE, order, order[0])
     name = st.selectbox("Feature", order, key="drift_feature")
     column = report.column(name)
     if column.status != "tested":
@@ -269,9 +265,9 @@ def feature_chart(report: DriftReport, label: str) -> None:
             key="drift_view",
             format_func=lambda v: "ECDF" if v == "ecdf" else "histogram",
         )
-    url.publish({"feature": name})
+    url.publish({links.FEATURE: name})
     show_figure(
-        distribution_figure(column, view),
+        distribution_figure(column, "ecdf" if view == "ecdf" else "histogram"),
         f"{report.model}_{name}_{label}",
         drift_context(report, label),
     )
@@ -293,9 +289,7 @@ def drifted_grid(report: DriftReport, label: str) -> None:
 def outputs(report: DriftReport, label: str) -> None:
     """The prediction and score distributions, side by side, with the outputs' verdict."""
     if report.outputs is not None:
-        st.caption(
-            f"Outputs: {'drift' if report.outputs.drifted else 'no drift'} — {report.outputs.rule}."
-        )
+        st.caption(f"Outputs: {verdict_word(report.outputs.drifted)} — {report.outputs.rule}.")
     for cell, column in zip(
         st.columns(len(report.output_columns) or 1), report.output_columns, strict=False
     ):
@@ -307,7 +301,17 @@ def outputs(report: DriftReport, label: str) -> None:
             )
 
 
-def _day_range(picked: object) -> tuple[dt.datetime, dt.datetime] | None:
+def _detector_label(name: str) -> str:
+    """The detector's label, and what is missing when its backend is not installed."""
+    missing = None if name == "auto" else available(name)
+    return DETECTOR_LABELS[name] + (f" — unavailable: {missing}" if missing else "")
+
+
+def _start_text(period: str, start: dt.datetime) -> str:
+    return f"{start:%Y-%m-%d %H:%M}" if period == "hour" else f"{start:%Y-%m-%d}"
+
+
+def _day_range(picked: object) -> Bounds | None:
     if not isinstance(picked, tuple | list) or len(picked) != 2:
         return None
     start, last = picked

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import streamlit as st
 
-from monitoring.drift.report import CORRECTIONS, DETECTOR_CHOICES, DriftConfig
+from monitoring.drift.config import DriftConfig
 from monitoring.report.export import STATIC_FORMATS
 from monitoring.report.pack import PACK_FORMATS, pack_zip
 from monitoring.report.review import PACK_PARTS, drift_pack
-from monitoring.store.connection import Store
-from monitoring.store.reads import Bounds
-from monitoring.uploads.slices import SliceInfo
-from ui.charts import static_problem
-from ui.drift_view import CORRECTION_LABELS, DETECTOR_LABELS
+from monitoring.report.text import slug
+from monitoring.store.slices import SliceInfo
+from monitoring.timeutil import Bounds
+from ui import data
+from ui.drift_view import DriftQuestion, method_choice
 from ui.sidebar import Selection
 
 PART_LABELS = {
@@ -30,7 +29,7 @@ _BUILT_KEY = "pack_built"
 
 
 def pack_bytes(
-    db: str,
+    db: data.Db,
     model: str,
     current: Bounds,
     reference: Bounds | None,
@@ -40,34 +39,25 @@ def pack_bytes(
     uploaded: SliceInfo | None = None,
 ) -> bytes:
     """The ZIP of one comparison (the drift run is computed if it is not stored)."""
-    pack = drift_pack(
-        Store(db), model, current, reference, config, include=parts, uploaded=uploaded
-    )
+    pack = drift_pack(db.store, model, current, reference, config, include=parts, uploaded=uploaded)
     return pack_zip(pack, formats)
 
 
 def file_name(model: str, label: str) -> str:
     """``driftwatch_MODEL_WINDOW.zip`` with only safe characters."""
-    return re.sub(r"[^\w.-]+", "_", f"driftwatch_{model}_{label}").strip("_") + ".zip"
+    return slug(f"driftwatch_{model}_{label}") + ".zip"
 
 
-def quick_download(
-    db: str,
-    model: str,
-    current: Bounds,
-    reference: Bounds | None,
-    config: DriftConfig,
-    label: str,
-    uploaded: SliceInfo | None = None,
-) -> None:
+def quick_download(question: DriftQuestion) -> None:
     """A button that builds the default pack (PNG charts) when pressed, then downloads it."""
-    formats = ("png",) if static_problem() is None else ()
+    q = question
+    formats = ("png",) if data.static_problem() is None else ()
     st.download_button(
         "Review pack (ZIP)",
         lambda: pack_bytes(
-            db, model, current, reference, config, formats=formats, uploaded=uploaded
+            q.db, q.model, q.current, q.reference, q.config, formats=formats, uploaded=q.slice
         ),
-        file_name=file_name(model, label),
+        file_name=file_name(q.model, q.current_label),
         mime="application/zip",
         icon=":material/folder_zip:",
         on_click="ignore",
@@ -79,16 +69,7 @@ def quick_download(
 def builder(selection: Selection) -> None:
     """The pack page's form: what goes in, the formats, build, download."""
     left, right = st.columns(2)
-    detector = left.selectbox(
-        "Detector", DETECTOR_CHOICES, key="pack_detector", format_func=DETECTOR_LABELS.__getitem__
-    )
-    correction = right.radio(
-        "Correction",
-        CORRECTIONS,
-        key="pack_correction",
-        horizontal=True,
-        format_func=CORRECTION_LABELS.__getitem__,
-    )
+    detector, correction = method_choice(left, right, "pack")
     parts = st.multiselect(
         "What goes in",
         sorted(PACK_PARTS),
@@ -96,7 +77,7 @@ def builder(selection: Selection) -> None:
         format_func=PART_LABELS.__getitem__,
         key="pack_parts",
     )
-    problem = static_problem()
+    problem = data.static_problem()
     choices = [f for f in PACK_FORMATS if not (problem and f in STATIC_FORMATS)]
     formats = st.multiselect(
         "Chart formats",
@@ -109,7 +90,6 @@ def builder(selection: Selection) -> None:
         st.warning(problem)
     request = (
         selection.db,
-        selection.version,
         selection.model,
         selection.start,
         selection.end,
@@ -121,7 +101,7 @@ def builder(selection: Selection) -> None:
     if st.button("Build review pack", type="primary", key="pack_build"):
         started = time.monotonic()
         with st.status("Building the review pack…") as status:
-            data = pack_bytes(
+            built_zip = pack_bytes(
                 selection.db,
                 selection.model,
                 (selection.start, selection.end),
@@ -131,7 +111,7 @@ def builder(selection: Selection) -> None:
                 tuple(formats),
             )
             status.update(label=f"Built in {time.monotonic() - started:.1f} s", state="complete")
-        st.session_state[_BUILT_KEY] = (request, data)
+        st.session_state[_BUILT_KEY] = (request, built_zip)
     built = st.session_state.get(_BUILT_KEY)
     if built and built[0] == request:
         st.download_button(

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from monitoring.schema import span_label
+from monitoring.report import links
 from monitoring.store.connection import Store
+from monitoring.timeutil import naive_utc, span_label
 from ui import data
+from ui.data import Db
 
 MODEL_KEY = "sidebar_model"
 WINDOW_KEY = "sidebar_window"
@@ -26,8 +28,7 @@ DEFAULT_WINDOW_DAYS = 28
 class Selection:
     """What the sidebar chose: a model and a production window ``[start, end)``."""
 
-    db: str
-    version: int
+    db: Db
     model: str
     start: dt.datetime
     end: dt.datetime
@@ -39,26 +40,26 @@ class Selection:
 
 def render_sidebar(store: Store) -> Selection | None:
     """Draw the sidebar and return the current selection (``None`` without models)."""
-    db, version = str(store.path), store.data_version()
-    names = [o.spec.name for o in data.overviews(db, version)]
+    db = Db(str(store.path), store.data_version())
+    names = [o.spec.name for o in data.overviews(db)]
     st.sidebar.title("Driftwatch")
     if not names:
-        st.sidebar.info(f"No models in `{db}` yet.")
+        st.sidebar.info(f"No models in `{db.path}` yet.")
         st.session_state[SELECTION_KEY] = None
         return None
     params = st.query_params
     if st.session_state.get(MODEL_KEY) not in names:
-        wanted = params.get("model")
+        wanted = params.get(links.MODEL)
         if wanted is not None and wanted not in names:
             st.sidebar.warning(f"The link's model {wanted!r} is not in this database.")
         st.session_state[MODEL_KEY] = wanted if wanted in names else names[0]
     model = st.sidebar.selectbox("Model", names, key=MODEL_KEY, on_change=_forget_window)
-    summary = data.overview(db, version, model)
+    summary = data.overview(db, model)
     assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
     first, last = summary.first.date(), summary.last.date()
     if WINDOW_KEY not in st.session_state:
         st.session_state[WINDOW_KEY] = _window_from_link(
-            params.get("from"), params.get("to"), first, last
+            params.get(links.FROM), params.get(links.TO), first, last
         ) or (max(first, last - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)), last)
     picked = st.sidebar.date_input(
         "Production window",
@@ -68,12 +69,12 @@ def render_sidebar(store: Store) -> Selection | None:
         format="YYYY-MM-DD",
         help="The period compared with the model's reference window (both days included).",
     )
-    start, stop = (picked[0], picked[-1]) if picked else (first, last)
+    start, stop = _days(picked) or (first, last)
     st.sidebar.caption(f"Reference: {summary.spec.reference.label()}")
-    st.query_params.update({"model": model, "from": start.isoformat(), "to": stop.isoformat()})
-    selection = Selection(
-        db, version, model, _midnight(start), _midnight(stop) + dt.timedelta(days=1)
+    st.query_params.update(
+        {links.MODEL: model, links.FROM: start.isoformat(), links.TO: stop.isoformat()}
     )
+    selection = Selection(db, model, naive_utc(start), naive_utc(stop) + dt.timedelta(days=1))
     st.session_state[SELECTION_KEY] = selection
     return selection
 
@@ -104,5 +105,8 @@ def _window_from_link(
     return start, stop
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day)
+def _days(picked: object) -> tuple[dt.date, dt.date] | None:
+    """The first and last day a date-range input holds (one day while a range is half picked)."""
+    if isinstance(picked, tuple | list) and picked:
+        return picked[0], picked[-1]
+    return None

@@ -1,9 +1,10 @@
-"""Widgets, caching and sections of the Timeline page (session keys start with ``timeline_``).
+"""Widgets and sections of the Timeline page (session keys start with ``timeline_``).
 
 The timeline itself is cached twice: in DuckDB by the library (stored
 windows, shared by every user and the ``check`` command) and, for reruns of
-the same view, in this session's state keyed by database, data version and
-question, so moving a widget that does not change the question costs nothing.
+the same view, in this session (:func:`ui.data.remembered`) keyed by database,
+data version and question, so moving a widget that does not change the
+question costs nothing.
 """
 
 from __future__ import annotations
@@ -13,32 +14,33 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from monitoring.drift.engine import run_drift
-from monitoring.drift.online import OnlineReport, run_online
-from monitoring.drift.report import CORRECTIONS, DriftConfig
+from monitoring.drift.config import CORRECTION_LABELS, CORRECTIONS, DriftConfig
+from monitoring.drift.detectors import MULTIVARIATE
 from monitoring.errors import MonitoringError
-from monitoring.store.annotations import Annotation, add_annotation, list_annotations
-from monitoring.store.connection import Store
-from monitoring.store.windows import PERIODS, Window
-from monitoring.timeline.engine import DEFAULT_MIN_ROWS, Timeline, run_timeline, timeline_windows
+from monitoring.report import links
+from monitoring.report.figures import timeline as figures
+from monitoring.store.annotations import Annotation, add_annotation
+from monitoring.store.windows import PERIODS, WindowPlan
+from monitoring.timeline.engine import DEFAULT_MIN_ROWS, run_timeline
+from monitoring.timeline.report import Timeline
+from monitoring.timeutil import Bounds
 from ui import data, url
+from ui.charts import show_figure
 from ui.sidebar import Selection
 
 ROWS = "rows"
-MULTIVARIATE = ("none", "mmd", "lsdd", "classifier")
+NO_MULTIVARIATE = "none"
 MULTIVARIATE_WINDOWS = 12
 MAX_WINDOWS = 1_500
-_MEMO = "timeline_memo"
+DEFAULT_ROWS = 5_000
+ROWS_RANGE = (100, 1_000_000)
 
 
 @dataclass(frozen=True)
 class TimelineQuestion:
-    """What the page shows: how windows are cut, over which days, under which rule."""
+    """What the page shows: how windows are cut, under which rule, with which extra detector."""
 
-    period: str | None
-    rows: int | None
-    start: dt.datetime
-    end: dt.datetime
+    plan: WindowPlan
     config: DriftConfig
     min_rows: int
     multivariate: str
@@ -46,11 +48,13 @@ class TimelineQuestion:
 
 def ask(selection: Selection) -> TimelineQuestion:
     """Draw the controls; return the question they describe."""
-    summary = data.overview(selection.db, selection.version, selection.model)
+    summary = data.overview(selection.db, selection.model)
     assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
     first, last = summary.first.date(), summary.last.date()
-    url.seed("timeline_period", "period", (*PERIODS, ROWS), "week")
-    url.seed("timeline_multivariate", "detector", MULTIVARIATE, "none")
+    detectors = (NO_MULTIVARIATE, *MULTIVARIATE)
+    url.seed("timeline_period", links.PERIOD, (*PERIODS, ROWS), "week")
+    url.seed("timeline_multivariate", links.DETECTOR, detectors, NO_MULTIVARIATE)
+    url.seed_number("timeline_rows", links.ROWS, *ROWS_RANGE, DEFAULT_ROWS)
     st.session_state.setdefault("timeline_range", (first, last))
     cut, size, days, correction, detector = st.columns([1, 1, 2, 1, 1])
     period = cut.selectbox(
@@ -60,7 +64,7 @@ def ask(selection: Selection) -> TimelineQuestion:
         format_func=lambda p: "every N rows" if p == ROWS else f"per {p}",
     )
     rows = size.number_input(
-        "Rows per window", 100, 1_000_000, 5_000, 500, key="timeline_rows", disabled=period != ROWS
+        "Rows per window", *ROWS_RANGE, step=500, key="timeline_rows", disabled=period != ROWS
     )
     picked = days.date_input(
         "Date range", key="timeline_range", min_value=first, max_value=last, format="YYYY-MM-DD"
@@ -69,72 +73,121 @@ def ask(selection: Selection) -> TimelineQuestion:
         "Correction",
         CORRECTIONS,
         key="timeline_correction",
-        format_func=lambda c: "Bonferroni" if c == "bonferroni" else "BH FDR",
+        format_func=CORRECTION_LABELS.__getitem__,
     )
     multivariate = detector.selectbox(
         "Detector",
-        MULTIVARIATE,
+        detectors,
         key="timeline_multivariate",
-        format_func=lambda d: "auto" if d == "none" else d.upper(),
+        format_func=lambda d: "auto" if d == NO_MULTIVARIATE else d.upper(),
         help="auto: binned KS / chi² per feature. A multivariate "
         "detector adds its p-value per window (sampled).",
     )
-    lo, hi = (picked[0], picked[-1]) if picked else (first, last)
-    url.publish({"period": period, "detector": None if multivariate == "none" else multivariate})
-    return TimelineQuestion(
-        period=None if period == ROWS else period,
-        rows=int(rows) if period == ROWS else None,
-        start=dt.datetime.combine(lo, dt.time()),
-        end=dt.datetime.combine(hi, dt.time()) + dt.timedelta(days=1),
-        config=DriftConfig(correction=how),
-        min_rows=DEFAULT_MIN_ROWS,
-        multivariate=multivariate,
+    lo, hi = (
+        (picked[0], picked[-1]) if isinstance(picked, tuple | list) and picked else (first, last)
     )
-
-
-@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
-def windows(db: str, version: int, model: str, q: TimelineQuestion) -> list[Window]:
-    """The windows of a question (keyed by data version)."""
-    del version  # part of the cache key only
-    return timeline_windows(Store(db), model, q.period, q.rows, q.start, q.end)
+    url.publish(
+        {
+            links.PERIOD: period,
+            links.ROWS: str(int(rows)) if period == ROWS else None,
+            links.DETECTOR: None if multivariate == NO_MULTIVARIATE else multivariate,
+        }
+    )
+    plan = WindowPlan(
+        None if period == ROWS else period,
+        int(rows) if period == ROWS else None,
+        dt.datetime.combine(lo, dt.time()),
+        dt.datetime.combine(hi, dt.time()) + dt.timedelta(days=1),
+    )
+    config = DriftConfig(correction=str(how))
+    return TimelineQuestion(plan, config, DEFAULT_MIN_ROWS, str(multivariate))
 
 
 def timeline(selection: Selection, q: TimelineQuestion) -> Timeline:
     """The timeline of ``q``, with a progress bar while windows compute."""
-    key = (selection.db, selection.version, selection.model, q)
-    memo = st.session_state.setdefault(_MEMO, {})
-    if key in memo:
-        return memo[key]
-    cut = windows(selection.db, selection.version, selection.model, q)
+    cut = data.windows(selection.db, selection.model, q.plan)
     if len(cut) > MAX_WINDOWS:
         st.warning(
             f"{len(cut):,} windows is more than a chart can show ({MAX_WINDOWS:,} at most): "
             "choose a longer period or a shorter date range."
         )
         st.stop()
-    bar = st.progress(0.0, text="Reading stored windows…")
 
-    def progress(done: int, total: int) -> None:
-        bar.progress(
-            done / max(total, 1), text=f"Comparing windows with the reference: {done} of {total}"
+    def compute() -> Timeline:
+        bar = st.progress(0.0, text="Reading stored windows…")
+
+        def progress(done: int, total: int) -> None:
+            text = f"Comparing windows with the reference: {done} of {total}"
+            bar.progress(done / max(total, 1), text=text)
+
+        store = selection.db.store
+        result = run_timeline(
+            store, selection.model, cut, q.config, min_rows=q.min_rows, progress=progress
         )
+        bar.empty()
+        return result
 
-    result = run_timeline(
-        Store(selection.db), selection.model, cut, q.config, min_rows=q.min_rows, progress=progress
+    return data.remembered(("timeline", selection.db, selection.model, q), compute)
+
+
+def counts(result: Timeline) -> None:
+    """How many windows there are, how many were tested and how many drifted."""
+    windows_col, tested_col, drifted_col = st.columns(3)
+    windows_col.metric("Windows", f"{len(result.windows):,}")
+    tested = len(result.tested_windows)
+    help_text = f"Windows with at least {result.min_rows} rows"
+    tested_col.metric("Tested", f"{tested:,}", help=help_text)
+    drifted = len(result.drifted_windows)
+    drifted_col.metric("Drifted", f"{drifted:,}", help="Windows where any feature drifted")
+    small = len(result.windows) - tested
+    if small:
+        st.caption(f"{small} window(s) under {result.min_rows} rows are greyed out (not tested).")
+
+
+def overview_charts(selection: Selection, result: Timeline, notes: list[Annotation]) -> None:
+    """The heatmap, the volume and the drifted share, each with the notes and the window."""
+    production = (selection.start, selection.end)
+    share = data.overview(selection.db, selection.model).spec.alerts.drifted_share
+    for fig, name in (
+        (figures.heatmap_figure(result, result.feature_order()), "heatmap"),
+        (figures.volume_figure(result), "volume"),
+        (figures.share_figure(result, share), "drifted_share"),
+    ):
+        show_figure(
+            figures.with_annotations(figures.highlight(fig, production), notes),
+            f"{selection.model}_{name}",
+        )
+    st.caption(
+        "Tests per window: binned Kolmogorov–Smirnov (numeric) and chi-squared (categorical) "
+        "against the reference; a feature drifts when p is below the corrected threshold and its "
+        f"effect size (normalised Wasserstein / Jensen–Shannon) is at least "
+        f"{result.config.min_effect:g}."
     )
-    bar.empty()
-    memo.clear()  # one view per session is enough; keeps session state small
-    memo[key] = result
-    return result
 
 
-@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def notes(db: str, model: str) -> list[Annotation]:
-    """The model's annotations (cleared when one is added)."""
-    return list_annotations(Store(db), model)
+def feature_chart(selection: Selection, result: Timeline, notes: list[Annotation]) -> None:
+    """A feature picker and that feature's p-value and effect over time."""
+    order = result.feature_order()
+    url.seed("timeline_feature", links.FEATURE, order, order[0])
+    feature = st.selectbox("Feature", order, key="timeline_feature")
+    url.publish({links.FEATURE: feature})
+    show_figure(
+        figures.with_annotations(figures.feature_figure(result, feature), notes),
+        f"{selection.model}_{feature}",
+    )
 
 
-def annotation_form(selection: Selection, first: dt.date, last: dt.date) -> None:
+def notes_section(selection: Selection, notes: list[Annotation]) -> None:
+    """The model's notes and a form to add one."""
+    summary = data.overview(selection.db, selection.model)
+    assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
+    with st.expander(f"Notes on {selection.model} ({len(notes)})", expanded=not notes):
+        _annotation_form(selection, summary.first.date(), summary.last.date())
+        for note in notes:
+            st.markdown(f"- **{note.at:%Y-%m-%d}** {note.text}")
+
+
+def _annotation_form(selection: Selection, first: dt.date, last: dt.date) -> None:
     """A small form that adds a dated note to the model's timelines."""
     with st.form("timeline_note_form", clear_on_submit=True, border=False):
         day_col, text_col, button_col = st.columns([1, 3, 1], vertical_alignment="bottom")
@@ -144,41 +197,39 @@ def annotation_form(selection: Selection, first: dt.date, last: dt.date) -> None
         )
         if button_col.form_submit_button("Add note"):
             try:
-                add_annotation(Store(selection.db), selection.model, day, text)
+                add_annotation(selection.db.store, selection.model, day, text)
             except MonitoringError as exc:
                 st.error(str(exc))
             else:
-                notes.clear()
+                data.notes.clear()
                 st.toast(f"Note added on {day}")
                 st.rerun()  # the charts above were drawn before the note existed
 
 
-@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def multivariate(
-    db: str,
-    version: int,
-    model: str,
-    detector: str,
-    bounds: tuple[tuple[dt.datetime, dt.datetime], ...],
-) -> list[tuple[dt.datetime, float | None, int]]:
-    """The multivariate detector's p-value and sample size per window (stored runs reused)."""
-    del version  # part of the cache key only
-    out = []
-    for start, end in bounds:
-        report = run_drift(Store(db), model, (start, end), detector=detector)
-        mv = report.multivariate
-        out.append((start, None if mv is None else mv.p_value, 0 if mv is None else mv.n_current))
-    return out
+def multivariate_chart(selection: Selection, result: Timeline, q: TimelineQuestion) -> None:
+    """The multivariate detector's p-value on the newest tested windows, when one is chosen."""
+    if q.multivariate == NO_MULTIVARIATE:
+        return
+    bounds = _tested_bounds(result)
+    with st.spinner(f"{q.multivariate.upper()} on the last {len(bounds)} tested windows…"):
+        points = data.multivariate(selection.db, selection.model, q.multivariate, bounds)
+    show_figure(
+        figures.multivariate_figure(points, q.multivariate, q.config.p_threshold, result.reference),
+        f"{selection.model}_multivariate",
+    )
 
 
-@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def online(db: str, version: int, model: str, column: str) -> OnlineReport:
-    """The online detector's trace over the records after the reference."""
-    del version  # part of the cache key only
-    return run_online(Store(db), model, column)
+def online_section(selection: Selection) -> None:
+    """The online detector, record by record after the reference, on demand."""
+    numeric = data.overview(selection.db, selection.model).spec.numeric_features
+    with st.expander("Online detector (record by record after the reference)"):
+        column = st.selectbox("Column", numeric, key="timeline_online_column")
+        if st.toggle("Run the online detector", key="timeline_online_run"):
+            with st.spinner("Streaming records through the online detector…"):
+                report = data.online(selection.db, selection.model, column)
+            show_figure(figures.online_figure(report), f"{selection.model}_online_{column}")
 
 
-def tested_bounds(result: Timeline) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+def _tested_bounds(result: Timeline) -> tuple[Bounds, ...]:
     """The newest tested windows the multivariate detector runs on."""
-    tested = [(w.start, w.end) for w in result.windows if w.status == "tested"]
-    return tuple(tested[-MULTIVARIATE_WINDOWS:])
+    return tuple((w.start, w.end) for w in result.tested_windows[-MULTIVARIATE_WINDOWS:])

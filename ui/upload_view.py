@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from monitoring.drift.report import DriftConfig, DriftReport
+from monitoring.drift.config import DriftConfig
+from monitoring.drift.report import DriftReport
 from monitoring.errors import MonitoringError
-from monitoring.report.pack import neutralise
+from monitoring.report.tables import neutralise
 from monitoring.schema import ModelSpec
-from monitoring.store.connection import Store
+from monitoring.store import slices
 from monitoring.store.ingest import RecordFile
-from monitoring.store.reads import Bounds
-from monitoring.uploads import slices
-from monitoring.uploads.check import SliceCheck, check_slice
+from monitoring.store.slices import SliceInfo
+from monitoring.timeutil import Bounds
+from monitoring.uploads.check import SliceCheck
 from monitoring.uploads.compare import compare_slice
-from monitoring.uploads.slices import SliceInfo
+from monitoring.uploads.slices import inspect, save_checked
+from ui import data
 from ui.sidebar import Selection
 
 FILE_KEY = "upload_file"
@@ -48,19 +50,10 @@ def pick_file(selection: Selection) -> RecordFile | None:
     return RecordFile(uploaded.name, uploaded.getvalue())
 
 
-@st.cache_data(max_entries=4, show_spinner="Checking the file…")
-def _checked(
-    db: str, spec: ModelSpec, name: str, sha256: str, allow: bool, limit: int, _content: bytes
-) -> SliceCheck:
-    """The check of one file's content (keyed by its hash, not its bytes)."""
-    del db, sha256  # part of the cache key only
-    return check_slice(RecordFile(name, _content), spec, allow, limit)
-
-
 def check(selection: Selection, spec: ModelSpec, file: RecordFile) -> SliceCheck:
     """Check the file, asking to confirm a comparison without missing features."""
-    args = (selection.db, spec, file.name, file.sha256)
-    checked = _checked(*args, False, max_bytes(), file.content)
+    args = (spec, file.name, file.sha256)
+    checked = data.checked(*args, False, max_bytes(), file.content)
     only_missing = len(checked.column_problems) == len(checked.missing_features)
     if not checked.ok and checked.missing_features and only_missing:
         allow = st.checkbox(
@@ -68,8 +61,8 @@ def check(selection: Selection, spec: ModelSpec, file: RecordFile) -> SliceCheck
             key="upload_allow_missing",
         )
         if allow:
-            checked = _checked(*args, True, max_bytes(), file.content)
-    return slices.inspect(Store(selection.db), checked, spec.name) if checked.ok else checked
+            checked = data.checked(*args, True, max_bytes(), file.content)
+    return inspect(selection.db.store, checked, spec.name) if checked.ok else checked
 
 
 def show_check(check: SliceCheck) -> None:
@@ -89,7 +82,7 @@ def show_check(check: SliceCheck) -> None:
 
 def slice_of(selection: Selection, spec: ModelSpec, check: SliceCheck) -> SliceInfo:
     """The stored slice to compare: the saved one with this content, or this session's draft."""
-    store = Store(selection.db)
+    store = selection.db.store
     existing = slices.find_duplicate(store, spec.name, check.sha256)
     if existing is not None:
         return existing
@@ -102,17 +95,17 @@ def slice_of(selection: Selection, spec: ModelSpec, check: SliceCheck) -> SliceI
         except MonitoringError:
             pass  # purged meanwhile: write it again
         drop_draft(selection.db)
-    draft = slices.write_slice(store, spec, check)
+    draft = save_checked(store, spec, check)
     st.session_state[DRAFT_KEY] = draft.id
     return draft
 
 
-def drop_draft(db: str) -> None:
+def drop_draft(db: data.Db) -> None:
     """Delete this session's draft, if it still is one."""
     held = st.session_state.pop(DRAFT_KEY, None)
     if held is None:
         return
-    store = Store(db)
+    store = db.store
     try:
         if slices.get_slice(store, held).draft:
             slices.delete_slice(store, held)
@@ -138,13 +131,13 @@ def baseline(selection: Selection, spec: ModelSpec) -> tuple[Bounds, str]:
     return (spec.reference.start, spec.reference.end), "the reference"
 
 
-def compare(db: str, info: SliceInfo, against: Bounds) -> DriftReport:
+def compare(db: data.Db, info: SliceInfo, against: Bounds) -> DriftReport:
     """The comparison, from stored results when this content was compared before."""
     with st.spinner(f"Comparing {info.label} …"):
-        return compare_slice(Store(db), info, DriftConfig(), against)
+        return compare_slice(db.store, info, DriftConfig(), against)
 
 
-def save_form(db: str, info: SliceInfo) -> None:
+def save_form(db: data.Db, info: SliceInfo) -> None:
     """Name and keep a draft; a saved slice just says so."""
     if not info.draft:
         st.caption(f"Saved as slice **{info.name}** on {info.uploaded_at:%Y-%m-%d %H:%M} UTC.")
@@ -154,7 +147,7 @@ def save_form(db: str, info: SliceInfo) -> None:
         if not st.form_submit_button("Save slice"):
             return
     try:
-        saved = slices.save_draft(Store(db), info.id, name)
+        saved = slices.save_draft(db.store, info.id, name)
     except MonitoringError as exc:
         st.error(str(exc))
         return
@@ -162,9 +155,9 @@ def save_form(db: str, info: SliceInfo) -> None:
     st.success(f"Saved as slice **{saved.name}** ({saved.rows:,} rows).")
 
 
-def saved_list(db: str, model: str) -> None:
+def saved_list(db: data.Db, model: str) -> None:
     """The model's saved slices, each with a delete button."""
-    store = Store(db)
+    store = db.store
     saved = slices.list_slices(store, model)
     if not saved:
         st.caption("No saved slices yet.")

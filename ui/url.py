@@ -1,19 +1,37 @@
-"""Keeping a page's choices in the URL query string, so a copied link reproduces the view."""
+"""Keeping a page's choices in the URL query string, so a copied link reproduces the view.
+
+Widgets take their first value from the link (``seed_*``, before the widget
+is drawn) and write their current value back (:func:`publish`). The
+parameter names are the library's (:mod:`monitoring.report.links`), which the
+alert links of ``check`` use too.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
 
-def seed(key: str, param: str, options: Sequence[str], default: str) -> None:
-    """Before a widget with ``key`` is drawn: take its first value from the link, if valid."""
-    if key in st.session_state:
+def seed(
+    key: str,
+    param: str,
+    options: Sequence[object],
+    default: object,
+    text: Callable[[object], str] = str,
+) -> None:
+    """Before a widget with ``key`` is drawn: take its first value from the link, if valid.
+
+    The link holds ``text(option)`` (default ``str``), so options need not be
+    text. A value the options no longer hold (another model, another period)
+    is replaced the same way.
+    """
+    if key in st.session_state and st.session_state[key] in options:
         return
     wanted = st.query_params.get(param)
-    st.session_state[key] = wanted if wanted in options else default
+    by_text = {text(o): o for o in options}
+    st.session_state[key] = by_text.get(wanted, default) if wanted is not None else default
 
 
 def seed_dates(key: str, first: str, last: str, default: tuple[dt.date, dt.date]) -> None:

@@ -1,4 +1,4 @@
-"""The spec's alert rules on the latest window, and the webhook that tells someone.
+"""The spec's alert rules on the latest window of a timeline.
 
 :func:`evaluate_alerts` reads a model's :class:`~monitoring.schema.AlertRules`
 and checks the latest window of a timeline (the newest window holding any
@@ -14,29 +14,19 @@ records):
   notes it instead). ``band_metrics`` breach when the metric leaves its
   reference band on either side.
 
-:func:`webhook_payload` turns the outcome into the JSON posted by
-``python -m monitoring check --webhook URL``; :func:`post_webhook` sends it
-and reports failures instead of raising them.
+The outcome is told to someone by :mod:`monitoring.alerts.delivery`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlencode
 
 from monitoring.errors import MonitoringError
 from monitoring.performance.realized import realized_performance
 from monitoring.schema import AlertRules
 from monitoring.store.connection import Store
-from monitoring.timeline.engine import Timeline, WindowDrift
-
-DEFAULT_APP_URL = "http://localhost:8501"
-PAYLOAD_VERSION = 1
+from monitoring.store.windows import WindowPlan
+from monitoring.timeline.report import Timeline, WindowDrift
 
 
 @dataclass(frozen=True)
@@ -63,24 +53,13 @@ class AlertCheck:
         return bool(self.breaches)
 
 
-@dataclass(frozen=True)
-class WebhookResult:
-    """What happened to a POST: ``ok`` with the HTTP status, or the error in words."""
-
-    ok: bool
-    status: int | None
-    error: str | None
-
-
-def evaluate_alerts(
-    store: Store, timeline: Timeline, period: str | None, rows: int | None
-) -> AlertCheck:
+def evaluate_alerts(store: Store, timeline: Timeline, plan: WindowPlan) -> AlertCheck:
     """Check the model's alert rules on the latest window of ``timeline``.
 
-    ``period`` / ``rows`` are how the timeline's windows were cut; the metric
-    rules use the same kind of window for the reference band.
+    ``plan`` is how the timeline's windows were cut; the metric rules use the
+    same kind of window for the reference band.
     """
-    rules = store.spec(timeline.model).alerts
+    rules = store.model(timeline.model).spec.alerts
     window = timeline.latest()
     if window is None:
         return AlertCheck(timeline.model, None, rules, (), ("the timeline has no records",))
@@ -88,7 +67,7 @@ def evaluate_alerts(
     notes: list[str] = []
     _drift_rules(rules, window, timeline.min_rows, breaches, notes)
     if rules.metrics:
-        _metric_rules(store, timeline.model, rules, window, period, rows, breaches, notes)
+        _metric_rules(store, timeline.model, rules, window, plan, breaches, notes)
     return AlertCheck(timeline.model, window, rules, tuple(breaches), tuple(notes))
 
 
@@ -127,8 +106,7 @@ def _metric_rules(
     model: str,
     rules: AlertRules,
     window: WindowDrift,
-    period: str | None,
-    rows: int | None,
+    plan: WindowPlan,
     breaches: list[Breach],
     notes: list[str],
 ) -> None:
@@ -136,10 +114,7 @@ def _metric_rules(
         result = realized_performance(
             store,
             model,
-            period=None if rows else period,
-            rows=rows,
-            start=window.start,
-            end=window.end,
+            plan.over(window.start, window.end),
             metrics=rules.metrics,
             resamples=0,
         )
@@ -175,60 +150,3 @@ def _metric_rules(
         band = result.bands[metric]
         if band.lower is None or band.upper is None:
             notes.append(f"{metric} band not checked: {band.reason or 'no reference band'}")
-
-
-def timeline_link(
-    app_url: str, model: str, window: WindowDrift, period: str | None, rows: int | None
-) -> str:
-    """Deep link to the timeline page with ``window`` as the sidebar's production window."""
-    last_day = (window.end - dt.timedelta(microseconds=1)).date()
-    params = {"model": model, "from": window.start.date().isoformat(), "to": last_day.isoformat()}
-    if rows:
-        params["rows"] = str(rows)
-    elif period:
-        params["period"] = period
-    return f"{app_url.rstrip('/')}/timeline?{urlencode(params)}"
-
-
-def webhook_payload(check: AlertCheck, link: str | None) -> dict[str, Any]:
-    """The JSON document posted to a webhook (``docs/timeline.md`` describes it)."""
-    w = check.window
-    return {
-        "version": PAYLOAD_VERSION,
-        "model": check.model,
-        "breached": check.breached,
-        "window": None
-        if w is None
-        else {
-            "start": w.start.isoformat(),
-            "end": w.end.isoformat(),
-            "rows": w.rows,
-            "status": w.status,
-            "drifted": w.drifted,
-            "drifted_share": w.drifted_share,
-            "drifted_features": list(w.drifted_features),
-        },
-        "breaches": [{"rule": b.rule, "message": b.message} for b in check.breaches],
-        "notes": list(check.notes),
-        "link": link,
-    }
-
-
-def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0) -> WebhookResult:
-    """POST ``payload`` as JSON; network and HTTP errors come back in the result, not raised."""
-    if not url.startswith(("http://", "https://")):
-        return WebhookResult(False, None, f"{url!r} is not an http(s) URL")
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "driftwatch-check"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return WebhookResult(True, int(response.status), None)
-    except urllib.error.HTTPError as exc:
-        return WebhookResult(False, exc.code, f"HTTP {exc.code} {exc.reason}")
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return WebhookResult(False, None, f"could not reach {url}: {reason}")

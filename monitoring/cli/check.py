@@ -14,30 +14,24 @@ webhook could not be delivered; 1 a problem with the data or the database;
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from typing import Any
 
-from monitoring.alerts.rules import (
-    DEFAULT_APP_URL,
-    AlertCheck,
-    evaluate_alerts,
-    post_webhook,
-    timeline_link,
-    webhook_payload,
-)
-from monitoring.cli.options import add_db_option, store_of
-from monitoring.drift.report import CORRECTIONS, DriftConfig
+from monitoring.alerts.delivery import post_webhook, webhook_payload
+from monitoring.alerts.rules import AlertCheck, evaluate_alerts
+from monitoring.cli.options import add_db_option, day, positive_int, store_of
+from monitoring.drift.config import CORRECTIONS, DriftConfig
 from monitoring.errors import MonitoringError
-from monitoring.store.windows import PERIODS
-from monitoring.timeline.engine import DEFAULT_MIN_ROWS, Timeline, run_timeline, timeline_windows
+from monitoring.report.links import DEFAULT_APP_URL, timeline_link
+from monitoring.report.text import verdict_word
+from monitoring.store.windows import PERIODS, WindowPlan
+from monitoring.timeline.engine import DEFAULT_MIN_ROWS, TIMELINE_DETECTORS, run_timeline
+from monitoring.timeline.report import Timeline
+from monitoring.timeutil import span_label
 
 EXIT_OK, EXIT_ERROR, EXIT_BREACH, EXIT_UNDELIVERED = 0, 1, 3, 4
 SHOWN_WINDOWS = 3
-# The timeline's per-feature tests are binned KS / chi-squared whatever is asked;
-# the choice still keys the stored results and names the run.
-UNIVARIATE = ("auto", "ks", "chi2")
 
 
 def add_check_command(commands: Any) -> argparse.ArgumentParser:
@@ -47,13 +41,13 @@ def add_check_command(commands: Any) -> argparse.ArgumentParser:
     add_db_option(sub)
     sub.add_argument("--model", required=True, help="the model's name")
     sub.add_argument("--period", choices=PERIODS, default="day", help="window (default: day)")
-    sub.add_argument("--rows", type=_positive, help="windows of N records instead of a period")
-    sub.add_argument("--since", type=_date, help="first day of the timeline (YYYY-MM-DD)")
-    sub.add_argument("--detector", choices=UNIVARIATE, default="auto")
+    sub.add_argument("--rows", type=positive_int, help="windows of N records instead of a period")
+    sub.add_argument("--since", type=day, help="first day of the timeline (YYYY-MM-DD)")
+    sub.add_argument("--detector", choices=TIMELINE_DETECTORS, default="auto")
     sub.add_argument("--correction", choices=CORRECTIONS, default="bonferroni")
     sub.add_argument(
         "--min-rows",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_MIN_ROWS,
         help=f"windows with fewer records are not tested (default {DEFAULT_MIN_ROWS})",
     )
@@ -72,19 +66,18 @@ def run_check(args: argparse.Namespace) -> int:
     """Run the check described by parsed ``args``; return the exit code."""
     try:
         store = store_of(args)
-        windows = timeline_windows(
-            store, args.model, period=args.period, rows=args.rows, start=args.since
-        )
+        plan = WindowPlan(args.period, args.rows, args.since)
+        windows = plan.windows(store.model(args.model))
         config = DriftConfig(detector=args.detector, correction=args.correction)
         timeline = run_timeline(store, args.model, windows, config, min_rows=args.min_rows)
-        check = evaluate_alerts(store, timeline, args.period, args.rows)
+        check = evaluate_alerts(store, timeline, plan)
     except MonitoringError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     link = (
         None
         if check.window is None
-        else timeline_link(args.app_url, args.model, check.window, args.period, args.rows)
+        else timeline_link(args.app_url, args.model, (check.window.start, check.window.end), plan)
     )
     payload = webhook_payload(check, link)
     delivery: dict[str, Any] | None = None
@@ -110,10 +103,10 @@ def render(timeline: Timeline, check: AlertCheck, link: str | None) -> str:
         f"{len(timeline.windows) - timeline.computed} read back"
     ]
     for w in [w for w in timeline.windows if w.rows][-SHOWN_WINDOWS:]:
-        said = {True: "DRIFT", False: "no drift", None: "not tested"}[w.drifted]
+        said = verdict_word(w.drifted, shout=True)
         share = "" if w.drifted_share is None else f", {w.drifted_share:.0%} of features"
         which = f" ({', '.join(w.drifted_features)})" if w.drifted_features else ""
-        lines.append(f"  {_span(w.start, w.end)}  {w.rows:>9,} rows  {said}{share}{which}")
+        lines.append(f"  {span_label(w.start, w.end)}  {w.rows:>9,} rows  {said}{share}{which}")
     if check.breached:
         lines.append("BREACH:")
         lines += [f"  - [{b.rule}] {b.message}" for b in check.breaches]
@@ -150,22 +143,3 @@ def _summary(timeline: Timeline) -> dict[str, Any]:
             for w in [w for w in timeline.windows if w.rows][-SHOWN_WINDOWS:]
         ],
     }
-
-
-def _span(start: dt.datetime, end: dt.datetime) -> str:
-    return f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}"
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
-def _date(text: str) -> dt.datetime:
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-    return dt.datetime(day.year, day.month, day.day)

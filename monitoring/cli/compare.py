@@ -18,7 +18,7 @@ from typing import Any
 
 from monitoring.cli.drift import render, window
 from monitoring.cli.options import add_db_option, store_of
-from monitoring.drift.report import DriftConfig
+from monitoring.drift.config import DriftConfig
 from monitoring.drift.results import to_document
 from monitoring.store.ingest import RecordFile
 from monitoring.uploads.check import DEFAULT_MAX_BYTES, SliceCheck

@@ -9,14 +9,16 @@ model's own reference window is used. The JSON document is described in
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from typing import Any
 
-from monitoring.cli.options import add_db_option, store_of
+from monitoring.cli.options import add_db_option, store_of, window
+from monitoring.drift.config import CORRECTIONS, DEFAULT_MIN_EFFECT, DETECTOR_CHOICES
 from monitoring.drift.engine import run_drift
-from monitoring.drift.report import CORRECTIONS, DEFAULT_MIN_EFFECT, DETECTOR_CHOICES, DriftReport
+from monitoring.drift.report import EFFECT_LABELS, DriftReport
 from monitoring.drift.results import to_document
+from monitoring.report.text import share, verdict_word
+from monitoring.timeutil import span_label
 
 
 def add_drift_command(commands: Any) -> argparse.ArgumentParser:
@@ -56,24 +58,6 @@ def add_drift_command(commands: Any) -> argparse.ArgumentParser:
     return sub
 
 
-def window(text: str) -> tuple[dt.datetime, dt.datetime]:
-    """Parse ``START:END``; the split is the one colon at which both sides are ISO times."""
-    candidates = []
-    for i, char in enumerate(text):
-        if char != ":":
-            continue
-        try:
-            bounds = (_moment(text[:i]), _moment(text[i + 1 :]))
-        except ValueError:
-            continue
-        candidates.append(bounds)
-    if len(candidates) != 1:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not START:END with ISO dates, e.g. 2013-07-01:2013-08-01"
-        )
-    return candidates[0]
-
-
 def render(report: DriftReport) -> str:
     """The report as a plain-text table followed by the verdicts."""
     header = (
@@ -89,20 +73,20 @@ def render(report: DriftReport) -> str:
                 c.test or f"- ({c.status})",
                 _num(c.statistic),
                 _num(c.p_value),
-                "-" if c.effect is None else f"{_num(c.effect)} {_EFFECT[c.effect_name]}",
+                "-" if c.effect is None else f"{_num(c.effect)} {EFFECT_LABELS[c.effect_name]}",
                 _num(c.effects.psi),
                 f"{c.n_reference:,}",
                 f"{c.n_current:,}",
-                _share(c.missing_reference),
-                _share(c.missing_current),
-                _share(c.unseen_share),
-                {True: "DRIFT", False: "no", None: "-"}[c.drifted],
+                share(c.missing_reference, "-"),
+                share(c.missing_current, "-"),
+                share(c.unseen_share, "-"),
+                verdict_word(c.drifted, shout=True),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [
-        f"{report.model}: current {_span(report.current)} ({report.rows_current:,} rows) vs "
-        f"reference {_span(report.reference)} ({report.rows_reference:,} rows), "
+        f"{report.model}: current {span_label(*report.current)} ({report.rows_current:,} rows) vs "
+        f"reference {span_label(*report.reference)} ({report.rows_reference:,} rows), "
         f"detector {report.config.detector}" + (" [stored result]" if report.from_store else ""),
         "",
     ]
@@ -114,13 +98,10 @@ def render(report: DriftReport) -> str:
     for verdict in (report.verdict, report.outputs):
         if verdict is None:
             continue
-        said = {True: "DRIFT", False: "no drift", None: "no verdict"}[verdict.drifted]
+        said = verdict_word(verdict.drifted, shout=True)
         which = f" ({', '.join(verdict.drifted_columns)})" if verdict.drifted_columns else ""
         lines += ["", f"{verdict.scope}: {said}{which}", f"  rule: {verdict.rule}"]
     return "\n".join(lines)
-
-
-_EFFECT = {"wasserstein_normed": "W/σ", "jensen_shannon": "JS"}
 
 
 def _drift(args: argparse.Namespace) -> int:
@@ -146,22 +127,9 @@ def _drift(args: argparse.Namespace) -> int:
     return 0
 
 
-def _moment(text: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(text.strip())
-    return moment if moment.tzinfo is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 def _num(value: float | None) -> str:
     if value is None:
         return "-"
     if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
         return f"{value:.2e}"
     return f"{value:.4f}"
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _span(bounds: tuple[dt.datetime, dt.datetime]) -> str:
-    return " → ".join(t.isoformat(sep=" ").removesuffix(" 00:00:00") for t in bounds)

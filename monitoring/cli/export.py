@@ -9,7 +9,7 @@ from typing import Any
 
 from monitoring.cli.drift import window
 from monitoring.cli.options import add_db_option, store_of
-from monitoring.drift.report import CORRECTIONS, DETECTOR_CHOICES, DriftConfig
+from monitoring.drift.config import CORRECTIONS, DETECTOR_CHOICES, DriftConfig
 from monitoring.report.pack import PACK_FORMATS, pack_zip
 from monitoring.report.review import drift_pack
 

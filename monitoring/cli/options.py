@@ -1,11 +1,13 @@
-"""Options every ``python -m monitoring`` command shares."""
+"""What every ``python -m monitoring`` command shares: the database option and argument types."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from monitoring.store.connection import Store, default_db_path
+from monitoring.timeutil import Bounds, naive_utc
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -21,3 +23,54 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 def store_of(args: argparse.Namespace) -> Store:
     """The store ``--db`` names, or the default one."""
     return Store(args.db if args.db is not None else default_db_path())
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (``--rows``, ``--min-rows``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def moment(text: str) -> dt.datetime:
+    """An ISO date or date-time, as naive UTC (a date is its midnight)."""
+    try:
+        return naive_utc(dt.datetime.fromisoformat(text.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or date-time") from None
+
+
+def day(text: str) -> dt.datetime:
+    """A date (``YYYY-MM-DD``), as its midnight."""
+    try:
+        return naive_utc(dt.date.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def until(text: str) -> dt.datetime:
+    """The exclusive end of ``--until``: a bare date includes that whole day."""
+    end = moment(text)
+    return end + dt.timedelta(days=1) if len(text.strip()) <= 10 else end
+
+
+def window(text: str) -> Bounds:
+    """``START:END`` with ISO dates or date-times; the split is the one colon at which both
+    sides are ISO times (``2013-07-01 06:00:2013-07-01 18:00`` has one such colon)."""
+    candidates = []
+    for i, char in enumerate(text):
+        if char != ":":
+            continue
+        try:
+            candidates.append((moment(text[:i]), moment(text[i + 1 :])))
+        except argparse.ArgumentTypeError:
+            continue
+    if len(candidates) != 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not START:END with ISO dates, e.g. 2013-07-01:2013-08-01"
+        )
+    return candidates[0]

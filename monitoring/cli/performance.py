@@ -6,10 +6,8 @@ estimated metrics where labels are pending (binary models with scores), the
 error-drift test and the diagnosis. ``--json`` prints the document described
 in ``docs/performance.md`` instead.
 
-The diagnosis needs a covariate-drift verdict per window. By default it comes
-from the drift timeline (:func:`timeline_verdicts`); the ``covariate`` hook of
-:func:`add_performance_command` can replace it, and ``None`` leaves every
-diagnosis ``unknown`` (the output says so).
+The diagnosis takes its covariate-drift verdict per window from the drift
+timeline (:func:`~monitoring.timeline.engine.covariate_verdicts`).
 """
 
 from __future__ import annotations
@@ -21,57 +19,40 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from monitoring.cli.options import add_db_option, store_of
+from monitoring.cli.options import add_db_option, moment, positive_int, store_of, until
 from monitoring.errors import MonitoringError
-from monitoring.performance.errors_drift import ConceptDriftResult, WindowDiagnosis, error_drift
+from monitoring.performance.diagnosis import WindowDiagnosis, diagnose_windows
+from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
 from monitoring.performance.estimation import (
+    ESTIMATED_METRICS,
     EstimationResult,
     estimate_performance,
     supports_estimation,
 )
-from monitoring.performance.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, MetricValue
+from monitoring.performance.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.store.connection import Store
-from monitoring.store.windows import PERIODS, Window
+from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import covariate_verdicts
 
-CovariateVerdicts = Callable[[Store, str, Sequence[Window]], Mapping[dt.datetime, bool | None]]
 JSON_VERSION = 1
 T = TypeVar("T")
 
 
-def timeline_verdicts(
-    store: Store, model: str, windows: Sequence[Window]
-) -> Mapping[dt.datetime, bool | None]:
-    """The drift timeline's verdict on the features per window start (``None``: too small)."""
-    return covariate_verdicts(store, model, windows)
-
-
 def add_performance_command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    covariate: CovariateVerdicts | None = timeline_verdicts,
 ) -> argparse.ArgumentParser:
-    """Register ``performance`` on the subparsers of ``python -m monitoring``.
-
-    Parameters
-    ----------
-    commands
-        What ``ArgumentParser.add_subparsers`` returned.
-    covariate
-        Called with the store, the model and the windows, returns the
-        covariate-drift verdict per window start (default:
-        :func:`timeline_verdicts`); ``None`` leaves every diagnosis ``unknown``.
-    """
+    """Register ``performance`` on the subparsers of ``python -m monitoring``."""
     text = "Per-window realized and estimated performance, label coverage and concept drift."
     sub = commands.add_parser("performance", help=text, description=text)
     sub.add_argument("--model", required=True, help="the model's name")
     size = sub.add_mutually_exclusive_group()
     # No default here: argparse misses a clash with --rows when the value equals the default.
     size.add_argument("--period", choices=PERIODS, help="calendar windows (default: week)")
-    size.add_argument("--rows", type=_positive, help="windows of N records instead of a period")
-    sub.add_argument("--since", type=_moment, help="first day (or moment) to include")
+    size.add_argument("--rows", type=positive_int, help="windows of N records instead of a period")
+    sub.add_argument("--since", type=moment, help="first day (or moment) to include")
     sub.add_argument(
-        "--until", type=_until, help="last day to include (a date-time is an exclusive end)"
+        "--until", type=until, help="last day to include (a date-time is an exclusive end)"
     )
     sub.add_argument(
         "--metric", action="append", dest="metrics", help="only this metric (repeatable)"
@@ -81,43 +62,34 @@ def add_performance_command(
     sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     sub.add_argument("--json", action="store_true", help="print the JSON document")
     add_db_option(sub)
-    sub.set_defaults(run=lambda args: run_performance(args, covariate))
+    sub.set_defaults(run=run_performance)
     return sub
 
 
-def run_performance(args: argparse.Namespace, covariate: CovariateVerdicts | None = None) -> int:
+def run_performance(args: argparse.Namespace) -> int:
     """Compute and print; return the exit code (errors raise :class:`MonitoringError`)."""
     store = store_of(args)
-    window = {
-        "period": None if args.rows else (args.period or "week"),
-        "rows": args.rows,
-        "start": args.since,
-        "end": args.until,
-    }
+    plan = WindowPlan(args.period or "week", args.rows, args.since, args.until)
     realized = realized_performance(
         store,
         args.model,
+        plan,
         metrics=args.metrics,
         resamples=args.resamples,
         confidence=args.confidence,
         seed=args.seed,
-        **window,
     )
     estimate, estimate_note = _optional(
-        lambda: _estimate(store, args, window, realized), "estimation"
+        lambda: _estimate(store, args, plan, realized), "estimation"
     )
-    concept, concept_note = _optional(lambda: error_drift(store, args.model, **window), "errors")
+    concept, concept_note = _optional(lambda: error_drift(store, args.model, plan), "errors")
     windows = [w.window for w in realized.windows]
-    verdicts, covariate_note = (
-        _optional(lambda: covariate(store, args.model, windows), "covariate drift")
-        if covariate
-        else (None, "")
+    verdicts, covariate_note = _optional(
+        lambda: covariate_verdicts(store, args.model, windows), "covariate drift"
     )
-    diagnoses = concept.diagnoses(verdicts or {}) if concept is not None else ()
+    diagnoses = diagnose_windows(concept.windows, verdicts or {}) if concept is not None else ()
     document = performance_document(realized, estimate, concept, diagnoses)
     document["notes"] = [n for n in (estimate_note, concept_note, covariate_note) if n]
-    if not covariate:
-        document["notes"].append("no covariate-drift verdicts were supplied: diagnoses are unknown")
     if args.json:
         print(json.dumps(_finite(document), indent=2))
     else:
@@ -126,21 +98,18 @@ def run_performance(args: argparse.Namespace, covariate: CovariateVerdicts | Non
 
 
 def _estimate(
-    store: Store, args: argparse.Namespace, window: dict[str, Any], realized: PerformanceResult
+    store: Store, args: argparse.Namespace, plan: WindowPlan, realized: PerformanceResult
 ) -> EstimationResult | None:
-    if not supports_estimation(store.spec(args.model)):
+    if not supports_estimation(store.model(args.model).spec):
         return None
-    metrics = [
-        m for m in realized.metrics if m in ("accuracy", "precision", "recall", "f1", "roc_auc")
-    ]
     return estimate_performance(
         store,
         args.model,
-        metrics=metrics,
+        plan,
+        metrics=[m for m in realized.metrics if m in ESTIMATED_METRICS],
         resamples=args.resamples,
         confidence=args.confidence,
         seed=args.seed,
-        **window,
     )
 
 
@@ -178,8 +147,8 @@ def performance_document(
                 "label_coverage": w.label_coverage,
                 "status": w.status,
                 "in_reference": w.in_reference,
-                "metrics": {m: _metric(v) | {"alert": alerts.get(m)} for m, v in w.metrics.items()},
-                "estimated": {m: _metric(v) for m, v in est.metrics.items()} if est else None,
+                "metrics": {m: v.plain() | {"alert": alerts.get(m)} for m, v in w.metrics.items()},
+                "estimated": {m: v.plain() for m, v in est.metrics.items()} if est else None,
                 "error_drift": None
                 if err is None
                 else {
@@ -199,8 +168,8 @@ def performance_document(
         "version": JSON_VERSION,
         "model": realized.model,
         "task": realized.task,
-        "period": realized.period,
-        "rows": realized.rows,
+        "period": realized.plan.period,
+        "rows": realized.plan.rows,
         "reference": {
             "start": realized.reference.start.isoformat(),
             "end": realized.reference.end.isoformat(),
@@ -252,17 +221,6 @@ def performance_document(
             }
             for a in realized.alerts
         ],
-    }
-
-
-def _metric(value: MetricValue) -> dict[str, Any]:
-    return {
-        "value": value.value,
-        "lower": value.lower,
-        "upper": value.upper,
-        "n": value.n,
-        "status": value.status,
-        "reason": value.reason,
     }
 
 
@@ -338,23 +296,3 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _moment(text: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or date-time") from exc
-
-
-def _until(text: str) -> dt.datetime:
-    """A bare date includes that whole day; a date-time is the exclusive end."""
-    moment = _moment(text)
-    return moment + dt.timedelta(days=1) if len(text) <= 10 else moment

@@ -15,26 +15,13 @@ from dataclasses import dataclass, replace
 import duckdb
 import numpy as np
 
-from monitoring.drift.detectors import base as detectors
+from monitoring.drift import detectors
+from monitoring.drift.config import AUTO_CVM_BELOW, MIN_VALUES, DriftConfig
 from monitoring.drift.effects import EffectSizes, categorical_effects, numeric_effects
-from monitoring.drift.report import (
-    AUTO_CVM_BELOW,
-    MIN_VALUES,
-    ColumnDrift,
-    DriftConfig,
-    Kind,
-    Role,
-    Status,
-)
-from monitoring.store import reads as profiles
-from monitoring.store.reads import Bounds, ColumnStats, Source
-
-_TEST_NAMES = {
-    "ks": "Kolmogorov–Smirnov",
-    "cvm": "Cramér–von Mises",
-    "chi2": "chi-squared",
-    "fet": "Fisher exact",
-}
+from monitoring.drift.report import ColumnDrift, Kind, Role, Status
+from monitoring.store import reads
+from monitoring.store.reads import ColumnStats, Source
+from monitoring.timeutil import Bounds
 
 
 @dataclass(frozen=True)
@@ -139,8 +126,8 @@ def raw_tests(
     out = {}
     try:
         for column in columns:
-            x_ref = profiles.values(cursor, source, reference, column)
-            x_cur = profiles.values(cursor, current_source, current, column)
+            x_ref = reads.values(cursor, source, reference, column)
+            x_cur = reads.values(cursor, current_source, current, column)
             if min(len(x_ref), len(x_cur)) < MIN_VALUES or _one_value(x_ref, x_cur):
                 continue
             test, note = _numeric_test(config, len(x_ref), len(x_cur))
@@ -169,8 +156,8 @@ def _categorical_column(
     config: DriftConfig,
     tabular: ColumnOutcome | None,
 ) -> ColumnDrift:
-    ref_counts = profiles.category_counts(con, window.source, window.reference, column)
-    cur_counts = profiles.category_counts(con, window.current_source, window.current, column)
+    ref_counts = reads.category_counts(con, window.source, window.reference, column)
+    cur_counts = reads.category_counts(con, window.current_source, window.current, column)
     ref_n, cur_n = sum(ref_counts.values()), sum(cur_counts.values())
     constant = len(set(ref_counts) | set(cur_counts)) == 1
     status, why = _status(window, ref_n, cur_n, constant)
@@ -234,7 +221,7 @@ def _status(window: RunWindows, ref_n: int, cur_n: int, constant: bool) -> tuple
 
 def _numeric_test(config: DriftConfig, ref_n: int, cur_n: int) -> tuple[str, str]:
     if config.detector in ("ks", "cvm"):
-        return config.detector, f"chosen: {_TEST_NAMES[config.detector]}"
+        return config.detector, f"chosen: {detectors.CATALOGUE[config.detector].title}"
     small = min(ref_n, cur_n) < AUTO_CVM_BELOW
     test = "cvm" if small else "ks"
     reason = (
@@ -242,7 +229,7 @@ def _numeric_test(config: DriftConfig, ref_n: int, cur_n: int) -> tuple[str, str
         if small
         else f"at least {AUTO_CVM_BELOW:,} values in each window"
     )
-    note = f"auto: numeric, {reason} → {_TEST_NAMES[test]}"
+    note = f"auto: numeric, {reason} → {detectors.CATALOGUE[test].title}"
     if config.detector in ("chi2", "fet"):
         note = f"{config.detector} does not apply to numeric columns; {note}"
     return test, note

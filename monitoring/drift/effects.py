@@ -33,8 +33,9 @@ import duckdb
 import numpy as np
 from scipy.spatial import distance
 
-from monitoring.store import reads as profiles
-from monitoring.store.reads import Bounds, ColumnStats, Source
+from monitoring.store import reads
+from monitoring.store.reads import ColumnStats, Source
+from monitoring.timeutil import Bounds
 
 Counts = Sequence[float] | np.ndarray
 PSI_EPSILON = 1e-4
@@ -164,11 +165,9 @@ def numeric_effects(
         return NumericEffects(EffectSizes(0.0, 0.0, 0.0, 0.0), same, same)
 
     width = (high - low) / FINE_BINS
-    edges = sorted(set(profiles.quantiles(con, source, reference, column, DECILES)))
-    ref = profiles.binned(con, source, reference, column, low, width, FINE_BINS, edges)
-    cur = profiles.binned(
-        con, current_source or source, current, column, low, width, FINE_BINS, edges
-    )
+    edges = sorted(set(reads.quantiles(con, source, reference, column, DECILES)))
+    ref = reads.binned(con, source, reference, column, low, width, FINE_BINS, edges)
+    cur = reads.binned(con, current_source or source, current, column, low, width, FINE_BINS, edges)
     w1 = wasserstein_from_bins(
         width, ref.fine_counts, ref.fine_sums, cur.fine_counts, cur.fine_sums
     )
@@ -199,7 +198,7 @@ def categorical_effects(
     """PSI and Jensen–Shannon over the union of categories; ``None`` if a window is empty.
 
     ``reference`` should list categories most frequent first (as
-    :func:`monitoring.profiles.category_counts` returns them); that order is kept.
+    :func:`monitoring.store.reads.category_counts` returns them); that order is kept.
     """
     if not sum(reference.values()) or not sum(current.values()):
         return None

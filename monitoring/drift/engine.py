@@ -47,24 +47,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from monitoring.drift import columns as drift_columns
+from monitoring.drift import detectors, results, verdicts
 from monitoring.drift import joint as drift_joint
-from monitoring.drift import verdicts
-from monitoring.drift.detectors import base as detectors
-from monitoring.drift.report import (
-    DEFAULT_MIN_EFFECT,
-    MULTIVARIATE,
-    DriftConfig,
-    DriftReport,
-    Kind,
-    Role,
-)
+from monitoring.drift.config import DEFAULT_MIN_EFFECT, DriftConfig
+from monitoring.drift.detectors import MULTIVARIATE
+from monitoring.drift.report import DriftReport, Kind, Role
 from monitoring.errors import MonitoringError
 from monitoring.schema import ModelSpec
-from monitoring.store import reads as profiles
-from monitoring.store.connection import Store
-from monitoring.store.reads import Bounds, Source
+from monitoring.store import reads
+from monitoring.store.connection import ModelHandle, Store
+from monitoring.store.reads import Source
+from monitoring.timeutil import Bounds, naive_utc, utc_now
 
 # DuckDB's memory during a run: the floor, and what each worker's quantiles need per row.
 SCAN_BUFFER = 64 * 2**20
@@ -125,43 +121,67 @@ def run_configured(
     only its label bounds, and the stored result is keyed by the source's
     ``identity`` and goes stale only with imports into the reference.
     """
-    from monitoring.drift import results  # results imports this module's types
-
-    spec = store.spec(model)
-    ref, cur = _question(spec, reference, current)
+    question = _Question.of(store.model(model), config, current, reference, current_source)
     if config.detector in MULTIVARIATE:
         detectors.require(detectors.detector_class(config.detector).backend)
-    identity = current_source.identity if current_source is not None else None
-    key = results.run_key(model, config, ref, cur, identity)
-    watermark = results.watermark(store, model, (ref,) if identity else (ref, cur))
     if use_stored:
-        stored = results.load(store, key, watermark)
+        stored = question.stored()
         if stored is not None:
             return stored
-    report = compute_drift(store, spec, config, ref, cur, workers, current_source)
-    results.save(store, key, report, watermark)
+    report = compute_drift(
+        question.model, config, question.reference, question.current, workers, current_source
+    )
+    results.save(store, question.key, report, question.watermark)
     return report
 
 
 def stored_drift(
-    store: Store, model: str, config: DriftConfig, current: Bounds, reference: Bounds | None = None
+    store: Store,
+    model: str,
+    config: DriftConfig,
+    current: Bounds,
+    reference: Bounds | None = None,
+    current_source: Source | None = None,
 ) -> DriftReport | None:
     """The stored, still fresh answer to this question, or ``None`` (nothing is computed)."""
-    from monitoring.drift import results
-
-    ref, cur = _question(store.spec(model), reference, current)
-    key = results.run_key(model, config, ref, cur)
-    return results.load(store, key, results.watermark(store, model, (ref, cur)))
+    return _Question.of(store.model(model), config, current, reference, current_source).stored()
 
 
-def _question(spec: ModelSpec, reference: Bounds | None, current: Bounds) -> tuple[Bounds, Bounds]:
-    ref = _bounds(reference or (spec.reference.start, spec.reference.end), "reference")
-    return ref, _bounds(current, "current")
+@dataclass(frozen=True)
+class _Question:
+    """One drift question resolved: its windows, its storage key and watermark."""
+
+    model: ModelHandle
+    config: DriftConfig
+    reference: Bounds
+    current: Bounds
+    key: str
+    watermark: int
+
+    @classmethod
+    def of(
+        cls,
+        model: ModelHandle,
+        config: DriftConfig,
+        current: Bounds,
+        reference: Bounds | None,
+        current_source: Source | None,
+    ) -> _Question:
+        spec = model.spec
+        ref = _bounds(reference or (spec.reference.start, spec.reference.end), "reference")
+        cur = _bounds(current, "current")
+        identity = current_source.identity if current_source is not None else None
+        key = results.run_key(model.name, config, ref, cur, identity)
+        # A slice never changes: only imports into the reference make its result stale.
+        mark = results.watermark(model.store, model.name, (ref,) if identity else (ref, cur))
+        return cls(model, config, ref, cur, key, mark)
+
+    def stored(self) -> DriftReport | None:
+        return results.load(self.model.store, self.key, self.watermark)
 
 
 def compute_drift(
-    store: Store,
-    spec: ModelSpec,
+    model: ModelHandle,
     config: DriftConfig,
     reference: Bounds,
     current: Bounds,
@@ -173,7 +193,7 @@ def compute_drift(
     ``current_source`` reads the current side from another source (see
     :func:`run_configured`); by default both sides are windows of the model's table.
     """
-    source = profiles.Source.of(store, spec)
+    store, spec, source = model.store, model.spec, model.source
     cur_source = current_source or source
     roles = _roles(spec)
     numeric = [c for c, (_, kind) in roles.items() if kind == "numeric"]
@@ -189,8 +209,8 @@ def compute_drift(
         early = None
         if config.detector != "tabular":
             early = pool.submit(drift_columns.raw_tests, con, sides, numeric, config)
-        rows_ref, ref_stats = profiles.window_stats(con, source, reference, numeric, categorical)
-        rows_cur, cur_stats = profiles.window_stats(con, cur_source, current, numeric, categorical)
+        rows_ref, ref_stats = reads.window_stats(con, source, reference, numeric, categorical)
+        rows_cur, cur_stats = reads.window_stats(con, cur_source, current, numeric, categorical)
         store.cap_buffer(con, _buffer_cap(max(rows_ref, rows_cur), workers))
         window = drift_columns.RunWindows(
             source, reference, current, rows_ref, rows_cur, ref_stats, cur_stats, cur_source
@@ -244,7 +264,7 @@ def compute_drift(
         verdict=verdict,
         outputs=output_verdict,
         multivariate=multivariate,
-        computed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+        computed_at=utc_now(),
     )
 
 
@@ -270,15 +290,10 @@ def _roles(spec: ModelSpec) -> dict[str, tuple[Role, Kind]]:
 def _bounds(window: Sequence[dt.datetime], label: str) -> Bounds:
     if len(window) != 2:
         raise MonitoringError(f"the {label} window must be (start, end), got {window!r}")
-    start, end = (_naive(v, label) for v in window)
+    for value in window:
+        if not isinstance(value, dt.date):
+            raise MonitoringError(f"the {label} window bounds must be datetimes, got {value!r}")
+    start, end = (naive_utc(v) for v in window)
     if start >= end:
         raise MonitoringError(f"the {label} window starts at {start}, not before its end {end}")
     return start, end
-
-
-def _naive(value: dt.datetime | dt.date, label: str) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    raise MonitoringError(f"the {label} window bounds must be datetimes, got {value!r}")

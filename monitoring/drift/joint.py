@@ -6,12 +6,13 @@ from collections.abc import Sequence
 
 import duckdb
 
+from monitoring.drift import detectors
 from monitoring.drift.columns import ColumnOutcome, RunWindows
-from monitoring.drift.detectors import base as detectors
+from monitoring.drift.config import MIN_VALUES, DriftConfig
 from monitoring.drift.preprocess import Preprocessor
-from monitoring.drift.report import MIN_VALUES, DriftConfig, MultivariateDrift
+from monitoring.drift.report import MultivariateDrift
 from monitoring.schema import ModelSpec
-from monitoring.store import reads as profiles
+from monitoring.store import reads
 
 
 def tabular_outcomes(
@@ -30,16 +31,16 @@ def tabular_outcomes(
     levels: dict[str, list[str]] = {}
     reference_levels: dict[str, int] = {}
     for column in spec.categorical_features:
-        ref = profiles.category_counts(con, window.source, window.reference, column)
-        cur = profiles.category_counts(con, window.current_source, window.current, column)
+        ref = reads.category_counts(con, window.source, window.reference, column)
+        cur = reads.category_counts(con, window.current_source, window.current, column)
         if len(ref) >= 1 and sum(cur.values()) >= MIN_VALUES and len(set(ref) | set(cur)) > 1:
             levels[column] = list(ref) + sorted(set(cur) - set(ref))
             reference_levels[column] = len(ref)
     columns = numeric + list(levels)
     if not columns:
         return {}
-    x_ref = profiles.complete_rows(con, window.source, window.reference, numeric, levels)
-    x_cur = profiles.complete_rows(con, window.current_source, window.current, numeric, levels)
+    x_ref = reads.complete_rows(con, window.source, window.reference, numeric, levels)
+    x_cur = reads.complete_rows(con, window.current_source, window.current, numeric, levels)
     if len(x_ref) < MIN_VALUES or len(x_cur) < MIN_VALUES:
         return {}
     categories = tuple((len(numeric) + i, reference_levels[c]) for i, c in enumerate(levels))
@@ -59,8 +60,8 @@ def multivariate(
     """The joint test on a seeded sample of each window; ``None`` if a window is too small."""
     assert config.cap is not None
     features = list(spec.features)
-    ref = profiles.sample(con, window.source, window.reference, features, config.cap, config.seed)
-    cur = profiles.sample(
+    ref = reads.sample(con, window.source, window.reference, features, config.cap, config.seed)
+    cur = reads.sample(
         con, window.current_source, window.current, features, config.cap, config.seed
     )
     if len(ref) < MIN_VALUES or len(cur) < MIN_VALUES:

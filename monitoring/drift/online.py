@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitoring.drift.detectors.base import CVMOnlineDetector, Detector, FETOnlineDetector
+from monitoring.drift.detectors import CVMOnlineDetector, Detector, FETOnlineDetector
 from monitoring.errors import MonitoringError
-from monitoring.store import reads as profiles
+from monitoring.store import reads
 from monitoring.store.connection import Store
-from monitoring.store.reads import Bounds
+from monitoring.timeutil import Bounds
 
 _END_OF_TIME = dt.datetime(9999, 12, 31)
 
@@ -90,7 +90,8 @@ def run_online(
     """
     if ert <= 1 or max_records < 1 or reference_cap < 2 or not window_sizes:
         raise MonitoringError("ert must exceed 1; max_records, reference_cap and windows positive")
-    spec = store.spec(model)
+    handle = store.model(model)
+    spec = handle.spec
     roles = spec.columns()
     if column not in roles or roles[column] in ("timestamp", "id", "target"):
         raise MonitoringError(
@@ -99,11 +100,11 @@ def run_online(
         )
     ref = reference or (spec.reference.start, spec.reference.end)
     begin = start or ref[1]
-    source = profiles.Source.of(store, spec)
+    source = handle.source
     numeric = spec.sql_type(column) == "DOUBLE"
     with store.connect() as con:
-        sample = profiles.sample(con, source, ref, [column], reference_cap, seed)[column].dropna()
-        stream = profiles.first_rows(con, source, (begin, _END_OF_TIME), column, max_records)
+        sample = reads.sample(con, source, ref, [column], reference_cap, seed)[column].dropna()
+        stream = reads.first_rows(con, source, (begin, _END_OF_TIME), column, max_records)
     if len(sample) < 2:
         raise MonitoringError(f"{column!r} has fewer than 2 values in the reference window")
     positive: str | None = None

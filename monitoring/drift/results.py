@@ -1,6 +1,6 @@
 """Stored drift results: the same question asked again is answered from DuckDB.
 
-A run is keyed by a hash of the model, the :class:`~monitoring.drift.DriftConfig`,
+A run is keyed by a hash of the model, the :class:`~monitoring.drift.config.DriftConfig`,
 both windows and the engine version. ``dw_drift_runs`` holds one row per key
 with the whole report as JSON (enough to rebuild it exactly) and the
 **watermark**: the newest import of the model whose time range overlaps the
@@ -27,54 +27,13 @@ import types
 from collections.abc import Sequence
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-import pandas as pd
-
-from monitoring.drift.report import ENGINE_VERSION, ColumnDrift, DriftConfig, DriftReport
+from monitoring.drift.config import DriftConfig
+from monitoring.drift.report import ENGINE_VERSION, ColumnDrift, DriftReport
+from monitoring.store import results as stored
 from monitoring.store.connection import Store
-from monitoring.store.reads import Bounds
+from monitoring.timeutil import Bounds
 
 SCHEMA_VERSION = 1
-
-_TABLES = """
-CREATE TABLE IF NOT EXISTS dw_drift_runs (
-    key VARCHAR NOT NULL,
-    model VARCHAR NOT NULL,
-    detector VARCHAR NOT NULL,
-    config VARCHAR NOT NULL,
-    reference_start TIMESTAMP NOT NULL,
-    reference_end TIMESTAMP NOT NULL,
-    current_start TIMESTAMP NOT NULL,
-    current_end TIMESTAMP NOT NULL,
-    rows_reference BIGINT NOT NULL,
-    rows_current BIGINT NOT NULL,
-    drifted BOOLEAN,
-    watermark BIGINT NOT NULL,
-    engine_version INTEGER NOT NULL,
-    computed_at TIMESTAMP NOT NULL,
-    report VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dw_drift_columns (
-    key VARCHAR NOT NULL,
-    column_name VARCHAR NOT NULL,
-    role VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,
-    test VARCHAR,
-    statistic DOUBLE,
-    p_value DOUBLE,
-    threshold DOUBLE,
-    psi DOUBLE,
-    jensen_shannon DOUBLE,
-    wasserstein_normed DOUBLE,
-    effect DOUBLE,
-    n_reference BIGINT NOT NULL,
-    n_current BIGINT NOT NULL,
-    missing_reference DOUBLE,
-    missing_current DOUBLE,
-    unseen_share DOUBLE,
-    drifted BOOLEAN
-);
-"""
 
 
 def run_key(
@@ -102,84 +61,37 @@ def run_key(
 
 
 def watermark(store: Store, model: str, windows: Sequence[Bounds]) -> int:
-    """The newest import id of ``model`` whose time range overlaps any of ``windows`` (0: none)."""
-    overlaps = " OR ".join(
-        f"(ts_min < $w{i}_end AND ts_max >= $w{i}_start)" for i in range(len(windows))
-    )
-    params: dict[str, Any] = {"model": model}
-    for i, (start, end) in enumerate(windows):
-        params[f"w{i}_start"], params[f"w{i}_end"] = start, end
-    frame = store.query(
-        f"SELECT coalesce(max(id), 0) AS id FROM dw_imports WHERE model = $model AND ({overlaps})",
-        params,
-    )
-    return int(frame["id"].iloc[0])
+    """The newest import of ``model`` overlapping any of ``windows``: a result's freshness."""
+    return stored.import_watermark(store, model, windows)
 
 
 def load(store: Store, key: str, current_watermark: int) -> DriftReport | None:
     """The stored report under ``key`` if it is still fresh, else ``None``."""
-    with store.connect() as con:
-        con.execute(_TABLES)
-        rows = con.execute(
-            "SELECT report, watermark FROM dw_drift_runs WHERE key = ? ORDER BY computed_at DESC",
-            [key],
-        ).fetchall()
-    if not rows or rows[0][1] != current_watermark:
+    found = stored.load_run(store, key)
+    if found is None or found[1] != current_watermark:
         return None
-    report = from_document(json.loads(rows[0][0]))
+    report = from_document(json.loads(found[0]))
     return dataclasses.replace(report, from_store=True)
 
 
 def save(store: Store, key: str, report: DriftReport, mark: int) -> None:
     """Store ``report`` under ``key``, replacing any earlier run of the same question."""
-    document = json.dumps(to_document(report, strict=False))
-    columns = [_column_row(key, c) for c in report.columns]
-    with store.connect() as con:
-        con.execute(_TABLES)
-        con.begin()
-        try:
-            con.execute("DELETE FROM dw_drift_columns WHERE key = ?", [key])
-            con.execute("DELETE FROM dw_drift_runs WHERE key = ?", [key])
-            con.execute(
-                "INSERT INTO dw_drift_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    key,
-                    report.model,
-                    report.config.detector,
-                    json.dumps(dataclasses.asdict(report.config), sort_keys=True),
-                    *report.reference,
-                    *report.current,
-                    report.rows_reference,
-                    report.rows_current,
-                    report.verdict.drifted,
-                    mark,
-                    report.engine_version,
-                    report.computed_at,
-                    document,
-                ],
-            )
-            if columns:
-                con.executemany(
-                    "INSERT INTO dw_drift_columns VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    columns,
-                )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-
-
-def stored_runs(store: Store, model: str) -> pd.DataFrame:
-    """Every stored run of ``model``, newest first (without the report documents)."""
-    with store.connect() as con:
-        con.execute(_TABLES)
-        return con.execute(
-            "SELECT key, detector, reference_start, reference_end, current_start, current_end, "
-            "rows_reference, rows_current, drifted, watermark, computed_at "
-            "FROM dw_drift_runs WHERE model = ? ORDER BY computed_at DESC",
-            [model],
-        ).df()
+    run = [
+        key,
+        report.model,
+        report.config.detector,
+        json.dumps(dataclasses.asdict(report.config), sort_keys=True),
+        *report.reference,
+        *report.current,
+        report.rows_reference,
+        report.rows_current,
+        report.verdict.drifted,
+        mark,
+        report.engine_version,
+        report.computed_at,
+        json.dumps(to_document(report, strict=False)),
+    ]
+    stored.save_run(store, key, run, [_column_row(key, c) for c in report.columns])
 
 
 def to_document(report: DriftReport, strict: bool = True) -> dict[str, Any]:

@@ -8,13 +8,9 @@ from typing import Literal
 
 import numpy as np
 
-from monitoring.drift.report import (
-    MULTIVARIATE,
-    ColumnDrift,
-    DriftConfig,
-    MultivariateDrift,
-    Verdict,
-)
+from monitoring.drift.config import CORRECTION_LABELS, DriftConfig
+from monitoring.drift.detectors import MULTIVARIATE
+from monitoring.drift.report import ColumnDrift, MultivariateDrift, Verdict
 
 
 def correction_threshold(p_values: Sequence[float], correction: str, alpha: float) -> float:
@@ -34,6 +30,32 @@ def correction_threshold(p_values: Sequence[float], correction: str, alpha: floa
     return float(bounds[passing[-1]]) if len(passing) else alpha / k
 
 
+def column_drifted(
+    p_value: float, effect: float | None, threshold: float, config: DriftConfig
+) -> tuple[bool, bool]:
+    """The drift rule for one column: ``(significant, drifted)``.
+
+    Significant when the p-value is below the corrected ``threshold``; drifted
+    when it is also big enough: an effect size of at least ``min_effect``.
+    The drift engine and the timeline both decide with this function.
+    """
+    significant = p_value < threshold
+    return significant, significant and effect is not None and effect >= config.min_effect
+
+
+def family_drifted(drifted: int, tested: int, config: DriftConfig) -> bool | None:
+    """Whether a family of ``tested`` columns, ``drifted`` of them drifted, counts as drifted.
+
+    ``None`` when nothing was tested; otherwise any drifted column, or at least
+    ``drift_share`` of the tested ones when it is set.
+    """
+    if not tested:
+        return None
+    if config.drift_share is None:
+        return drifted > 0
+    return drifted / tested >= config.drift_share
+
+
 def correct(rows: list[ColumnDrift], config: DriftConfig) -> tuple[list[ColumnDrift], float | None]:
     """Mark each tested row significant/drifted under one corrected threshold (also returned)."""
     tested = [r for r in rows if r.p_value is not None]
@@ -47,11 +69,8 @@ def correct(rows: list[ColumnDrift], config: DriftConfig) -> tuple[list[ColumnDr
         if r.p_value is None:
             out.append(r)
             continue
-        significant = r.p_value < threshold
-        big = r.effect is not None and r.effect >= config.min_effect
-        out.append(
-            replace(r, threshold=threshold, significant=significant, drifted=significant and big)
-        )
+        significant, drifted = column_drifted(r.p_value, r.effect, threshold, config)
+        out.append(replace(r, threshold=threshold, significant=significant, drifted=drifted))
     return out, threshold
 
 
@@ -65,7 +84,7 @@ def verdict(
     """The family's verdict and the whole rule behind it, in words."""
     tested = [r for r in rows if r.drifted is not None]
     drifted = tuple(r.column for r in tested if r.drifted)
-    correction = "Bonferroni" if config.correction == "bonferroni" else "Benjamini–Hochberg FDR"
+    correction = CORRECTION_LABELS[config.correction]
     column_rule = (
         f"a column drifts when its p-value is below {threshold:.3g} ({correction} at "
         f"α = {config.p_threshold:g} over {len(tested)} tested column(s)) and its effect size "
@@ -94,14 +113,14 @@ def verdict(
         method_note = f"{config.detector} could not run (a window has fewer than 2 rows); "
     else:
         method_note = ""
+    # Outputs are few (a prediction, a score or two): any of them drifting counts.
+    rule = config if scope == "features" else replace(config, drift_share=None)
+    verdict = family_drifted(len(drifted), len(tested), rule)
     if not tested:
-        verdict: bool | None = None
         dataset_rule = "no verdict: nothing could be tested"
-    elif config.drift_share is None or scope == "outputs":
-        verdict = bool(drifted)
+    elif rule.drift_share is None:
         dataset_rule = f"the {scope} drift when any column drifts"
     else:
-        verdict = len(drifted) / len(tested) >= config.drift_share
         dataset_rule = (
             f"the {scope} drift when at least {config.drift_share:.0%} of tested columns drift"
         )

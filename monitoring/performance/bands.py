@@ -24,15 +24,10 @@ from monitoring.performance.metrics import (
     metric_info,
     undefined_reason,
 )
-from monitoring.performance.records import (
-    Records,
-    labelled_sample,
-    load_records,
-    performance_windows,
-)
+from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.performance.resampling import resampled_metrics, window_metrics
-from monitoring.store.connection import Store
-from monitoring.store.windows import Window
+from monitoring.store.connection import ModelHandle
+from monitoring.store.windows import Window, WindowPlan
 
 DEFAULT_BAND_SIGMAS = 3.0
 
@@ -92,27 +87,24 @@ class Alert:
 
 
 def reference_bands(
-    store: Store,
-    model: str,
+    model: ModelHandle,
+    plan: WindowPlan,
     *,
-    period: str | None = "week",
-    rows: int | None = None,
     metrics: Sequence[str] | None = None,
     sigmas: float = DEFAULT_BAND_SIGMAS,
     min_labelled: int = DEFAULT_MIN_LABELLED,
     records: Records | None = None,
 ) -> dict[str, ReferenceBand]:
-    """Each metric's band over the reference period cut into the same kind of windows.
+    """Each metric's band over the reference period cut as ``plan`` cuts (its range is ignored).
 
     ``records`` may be passed when they already cover the reference period,
     to save a query.
     """
-    spec = store.spec(model)
-    names = check_metrics(spec, metrics)
-    ref = spec.reference
+    names = check_metrics(model.spec, metrics)
+    ref = model.spec.reference
     if records is None or not records.covers(ref.start, ref.end):
-        records = load_records(store, model, ref.start, ref.end)
-    windows = performance_windows(store, model, ref.start, ref.end, period, rows)
+        records = load_records(model, ref.start, ref.end)
+    windows = plan.over(ref.start, ref.end).windows(model)
     samples = [labelled_sample(records.between(w.start, w.end)) for w in windows]
     per_window = [_plain_values(s, names, min_labelled) for s in samples]
     everything = labelled_sample(records.between(ref.start, ref.end))

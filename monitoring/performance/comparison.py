@@ -102,10 +102,11 @@ def compare_with_reference(
     Only labelled rows count; a window without labels gives matrices of zeros
     and empty curves, never an exception.
     """
-    spec = store.spec(model)
+    handle = store.model(model)
+    spec = handle.spec
     ref = spec.reference
-    window = labelled_sample(load_records(store, model, start, end))
-    reference = labelled_sample(load_records(store, model, ref.start, ref.end))
+    window = labelled_sample(load_records(handle, start, end))
+    reference = labelled_sample(load_records(handle, ref.start, ref.end))
     counts = (model, spec.task, start, end, ref, len(window), len(reference))
     if spec.task == "regression":
         return WindowComparison(*counts, residuals=residual_histogram(window, reference))

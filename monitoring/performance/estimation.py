@@ -30,7 +30,6 @@ stays where calibration puts it while realized performance moves away.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -46,17 +45,11 @@ from monitoring.performance.metrics import (
     MetricValue,
     positive_label,
 )
-from monitoring.performance.records import (
-    Records,
-    labelled_sample,
-    load_records,
-    performance_windows,
-    time_bounds,
-)
+from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.performance.resampling import percentile_interval, weighted_auc, window_seed
 from monitoring.schema import ModelSpec
-from monitoring.store.connection import Store
-from monitoring.store.windows import Window
+from monitoring.store.connection import ModelHandle, Store
+from monitoring.store.windows import Window, WindowPlan
 
 ESTIMATED_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 ASSUMPTION = (
@@ -239,8 +232,7 @@ class EstimationResult:
     metrics: tuple[str, ...]
     windows: tuple[WindowEstimate, ...]
     calibration: Calibration
-    period: str | None
-    rows: int | None
+    plan: WindowPlan
     confidence: float
     resamples: int
     seed: int
@@ -272,11 +264,10 @@ def supports_estimation(spec: ModelSpec) -> bool:
     return spec.task == "binary" and bool(spec.scores) and spec.target is not None
 
 
-def reference_calibration(store: Store, model: str) -> Calibration:
+def reference_calibration(model: ModelHandle) -> Calibration:
     """Fit the calibration on the labelled rows of the model's reference period."""
-    spec = _checked_spec(store, model)
-    ref = spec.reference
-    sample = labelled_sample(load_records(store, model, ref.start, ref.end))
+    ref = _checked(model).reference
+    sample = labelled_sample(load_records(model, ref.start, ref.end))
     assert sample.score is not None
     k = sample.scored
     return fit_calibration(sample.score[:k], sample.y_true[:k])
@@ -285,11 +276,8 @@ def reference_calibration(store: Store, model: str) -> Calibration:
 def estimate_performance(
     store: Store,
     model: str,
+    plan: WindowPlan | None = None,
     *,
-    period: str | None = "week",
-    rows: int | None = None,
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
     metrics: Sequence[str] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
@@ -297,8 +285,8 @@ def estimate_performance(
 ) -> EstimationResult:
     """Estimated accuracy, precision, recall, F1 and ROC AUC per window over ``[start, end)``.
 
-    Windows are chosen as in :func:`monitoring.performance.realized_performance`;
-    ``start``/``end`` default to the model's first and last record.
+    ``plan`` cuts the windows as in
+    :func:`~monitoring.performance.realized.realized_performance`.
 
     Raises
     ------
@@ -306,20 +294,22 @@ def estimate_performance(
         For a model that is not binary with a score column, an unknown
         metric, or a reference too small (or single-class) to calibrate on.
     """
-    spec = _checked_spec(store, model)
+    handle = store.model(model)
+    plan = plan or WindowPlan()
+    spec = _checked(handle)
     names = tuple(metrics) if metrics is not None else ESTIMATED_METRICS
     unknown = [m for m in names if m not in ESTIMATED_METRICS]
     if unknown:
         raise MonitoringError(
             f"cannot estimate {unknown}; estimable metrics are {list(ESTIMATED_METRICS)}"
         )
-    calibration = reference_calibration(store, model)
-    bounds = time_bounds(store, model, start, end)
+    calibration = reference_calibration(handle)
+    bounds = plan.bounds(handle)
     results: list[WindowEstimate] = []
     if bounds is not None:
-        records = load_records(store, model, *bounds)
+        records = load_records(handle, *bounds)
         positive = positive_label(spec)
-        for w in performance_windows(store, model, bounds[0], bounds[1], period, rows):
+        for w in plan.over(*bounds).windows(handle):
             results.append(
                 _window_estimate(
                     w, records, positive, calibration, names, resamples, confidence, seed
@@ -330,8 +320,7 @@ def estimate_performance(
         metrics=names,
         windows=tuple(results),
         calibration=calibration,
-        period=None if rows is not None else period,
-        rows=rows,
+        plan=plan,
         confidence=confidence,
         resamples=resamples,
         seed=seed,
@@ -368,11 +357,11 @@ def _window_estimate(
     return WindowEstimate(window, "ok", values)
 
 
-def _checked_spec(store: Store, model: str) -> ModelSpec:
-    spec = store.spec(model)
+def _checked(model: ModelHandle) -> ModelSpec:
+    spec = model.spec
     if not supports_estimation(spec):
         raise MonitoringError(
-            f"model {model!r} ({spec.task}): performance can be estimated only for binary "
+            f"model {spec.name!r} ({spec.task}): performance can be estimated only for binary "
             "models with a score column and a target column to calibrate on"
         )
     return spec

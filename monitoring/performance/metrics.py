@@ -202,6 +202,17 @@ class MetricValue:
     reason: str = ""
     n: int = 0
 
+    def plain(self) -> dict[str, object]:
+        """The value, its interval, size, status and reason, for tables and JSON."""
+        return {
+            "value": self.value,
+            "lower": self.lower,
+            "upper": self.upper,
+            "n": self.n,
+            "status": self.status,
+            "reason": self.reason,
+        }
+
 
 def check_metrics(spec: ModelSpec, metrics: Sequence[str] | None) -> tuple[str, ...]:
     """``metrics`` checked against the model (default: all of :func:`metrics_for`)."""

@@ -10,14 +10,10 @@ A window without rows is ``"empty"``; one whose rows have no label yet is
 define (ROC AUC with one class, R² of a constant target, precision without a
 positive prediction ...) is ``"undefined"`` with the reason in words; fewer
 labelled rows than ``min_labelled`` is ``"too_few"``.
-
-The names this module used to define before it was split (metrics, records,
-resampling, bands, comparison) are still importable from here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -32,99 +28,18 @@ from monitoring.performance.bands import (
     band_alerts,
     reference_bands,
 )
-from monitoring.performance.comparison import (
-    ConfusionMatrix,
-    ReliabilityCurve,
-    ResidualHistogram,
-    WindowComparison,
-    compare_with_reference,
-    confusion_matrix,
-    reliability_curve,
-    residual_histogram,
-)
 from monitoring.performance.metrics import (
-    CLASSIFICATION_METRICS,
     DEFAULT_CONFIDENCE,
     DEFAULT_MIN_LABELLED,
-    DEFAULT_POSITIVE_LABEL,
     DEFAULT_RESAMPLES,
-    METRICS,
-    REGRESSION_METRICS,
-    MetricInfo,
-    MetricStatus,
     MetricValue,
-    Sample,
     check_metrics,
-    metric_info,
-    metrics_for,
-    point_metric,
-    positive_label,
 )
-from monitoring.performance.records import (
-    Records,
-    data_range,
-    labelled_sample,
-    load_records,
-    performance_windows,
-    time_bounds,
-)
-from monitoring.performance.resampling import (
-    bootstrap_counts,
-    percentile_interval,
-    resampled_metrics,
-    weighted_auc,
-    window_metrics,
-    window_seed,
-)
+from monitoring.performance.records import Records, labelled_sample, load_records
+from monitoring.performance.resampling import window_metrics, window_seed
 from monitoring.schema import ReferenceWindow, Task
 from monitoring.store.connection import Store
-from monitoring.store.windows import Window
-
-__all__ = [
-    "CLASSIFICATION_METRICS",
-    "DEFAULT_BAND_SIGMAS",
-    "DEFAULT_CONFIDENCE",
-    "DEFAULT_MIN_LABELLED",
-    "DEFAULT_POSITIVE_LABEL",
-    "DEFAULT_RESAMPLES",
-    "METRICS",
-    "REGRESSION_METRICS",
-    "Alert",
-    "ConfusionMatrix",
-    "MetricInfo",
-    "MetricStatus",
-    "MetricValue",
-    "PerformanceResult",
-    "Records",
-    "ReferenceBand",
-    "ReliabilityCurve",
-    "ResidualHistogram",
-    "Sample",
-    "WindowComparison",
-    "WindowPerformance",
-    "WindowStatus",
-    "bootstrap_counts",
-    "compare_with_reference",
-    "confusion_matrix",
-    "data_range",
-    "labelled_sample",
-    "load_records",
-    "metric_info",
-    "metrics_for",
-    "percentile_interval",
-    "performance_windows",
-    "point_metric",
-    "positive_label",
-    "realized_performance",
-    "reference_bands",
-    "reliability_curve",
-    "resampled_metrics",
-    "residual_histogram",
-    "time_bounds",
-    "weighted_auc",
-    "window_metrics",
-    "window_seed",
-]
+from monitoring.store.windows import Window, WindowPlan
 
 WindowStatus = Literal["ok", "pending", "empty"]
 
@@ -160,8 +75,7 @@ class PerformanceResult:
     windows: tuple[WindowPerformance, ...]
     bands: Mapping[str, ReferenceBand]
     reference: ReferenceWindow
-    period: str | None
-    rows: int | None
+    plan: WindowPlan
     confidence: float
     resamples: int
     seed: int
@@ -187,12 +101,7 @@ class PerformanceResult:
                         "window_status": w.status,
                         "in_reference": w.in_reference,
                         "metric": name,
-                        "value": value.value,
-                        "lower": value.lower,
-                        "upper": value.upper,
-                        "n": value.n,
-                        "status": value.status,
-                        "reason": value.reason,
+                        **value.plain(),
                         "band_lower": band.lower,
                         "band_upper": band.upper,
                         "alert": any(a.metric == name for a in w.alerts),
@@ -204,11 +113,8 @@ class PerformanceResult:
 def realized_performance(
     store: Store,
     model: str,
+    plan: WindowPlan | None = None,
     *,
-    period: str | None = "week",
-    rows: int | None = None,
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
     metrics: Sequence[str] | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
@@ -222,12 +128,9 @@ def realized_performance(
     ----------
     store, model
         Where the records are, and whose.
-    period, rows
-        Calendar windows of ``period`` (hour, day, week, month), or runs of
-        ``rows`` records when ``rows`` is given.
-    start, end
-        The time range; each defaults to the model's first record / just
-        past its last.
+    plan
+        How windows are cut and over which range (default: weeks over the
+        whole history).
     metrics
         Names from :func:`metrics_for` (default: all of them).
     resamples, confidence, seed
@@ -238,26 +141,26 @@ def realized_performance(
     band_sigmas
         Width of the reference band in reference-window standard deviations.
     """
-    spec = store.spec(model)
+    handle = store.model(model)
+    plan = plan or WindowPlan()
+    spec = handle.spec
     names = check_metrics(spec, metrics)
     if not 0 < confidence < 1:
         raise MonitoringError(f"confidence must be between 0 and 1, got {confidence}")
-    bounds = time_bounds(store, model, start, end)
+    bounds = plan.bounds(handle)
     ref = spec.reference
-    records = load_records(store, model, *bounds) if bounds else None
+    records = load_records(handle, *bounds) if bounds else None
     results = []
     if bounds is not None and records is not None:
-        for w in performance_windows(store, model, bounds[0], bounds[1], period, rows):
+        for w in plan.over(*bounds).windows(handle):
             results.append(
                 _window_performance(
                     w, records, names, ref, resamples, confidence, seed, min_labelled
                 )
             )
     bands = reference_bands(
-        store,
-        model,
-        period=period,
-        rows=rows,
+        handle,
+        plan,
         metrics=names,
         sigmas=band_sigmas,
         min_labelled=min_labelled,
@@ -271,8 +174,7 @@ def realized_performance(
         windows=tuple(results),
         bands=bands,
         reference=ref,
-        period=None if rows is not None else period,
-        rows=rows,
+        plan=plan,
         confidence=confidence,
         resamples=resamples,
         seed=seed,

@@ -17,8 +17,8 @@ import pandas as pd
 from monitoring.errors import MonitoringError
 from monitoring.performance.metrics import Sample, positive_label
 from monitoring.schema import ModelSpec
-from monitoring.store.connection import Store, quote_ident
-from monitoring.store.windows import Window, calendar_windows, row_windows
+from monitoring.store.connection import ModelHandle
+from monitoring.store.windows import outcome_records
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Records:
         return self.start <= start and end <= self.end
 
 
-def load_records(store: Store, model: str, start: dt.datetime, end: dt.datetime) -> Records:
+def load_records(model: ModelHandle, start: dt.datetime, end: dt.datetime) -> Records:
     """Load timestamp, prediction, target and score of ``[start, end)`` with one query.
 
     Raises
@@ -74,19 +74,12 @@ def load_records(store: Store, model: str, start: dt.datetime, end: dt.datetime)
         When the model has no target column: without labels there is no
         realized performance, no calibration and no error to test.
     """
-    spec = store.spec(model)
+    spec = model.spec
     if spec.target is None:
         raise MonitoringError(
-            f"model {model!r} has no target column: performance needs labels (set 'target')"
+            f"model {spec.name!r} has no target column: performance needs labels (set 'target')"
         )
-    score = quote_ident(spec.scores[0]) if spec.task == "binary" and spec.scores else "NULL"
-    ts = quote_ident(spec.timestamp)
-    frame = store.query(
-        f"SELECT {ts} AS ts, {quote_ident(spec.prediction)} AS prediction, "
-        f"{quote_ident(spec.target)} AS target, {score} AS score "
-        f"FROM {store.table(model)} WHERE {ts} >= ? AND {ts} < ? ORDER BY {ts}",
-        [start, end],
-    )
+    frame = outcome_records(model, start, end)
     regression = spec.task == "regression"
     kind = "float64" if regression else object
     target = frame["target"].to_numpy(dtype=kind)
@@ -103,32 +96,6 @@ def load_records(store: Store, model: str, start: dt.datetime, end: dt.datetime)
         target,
         frame["score"].to_numpy(dtype="float64") if has_score else None,
     )
-
-
-def data_range(store: Store, model: str) -> tuple[dt.datetime, dt.datetime] | None:
-    """``[first record, last record + 1 µs)``, or ``None`` for a model without records."""
-    spec = store.spec(model)
-    ts = quote_ident(spec.timestamp)
-    row = store.query(f"SELECT min({ts}) AS lo, max({ts}) AS hi FROM {store.table(model)}").iloc[0]
-    if pd.isna(row["lo"]):
-        return None
-    return row["lo"].to_pydatetime(), row["hi"].to_pydatetime() + dt.timedelta(microseconds=1)
-
-
-def performance_windows(
-    store: Store,
-    model: str,
-    start: dt.datetime,
-    end: dt.datetime,
-    period: str | None = "week",
-    rows: int | None = None,
-) -> list[Window]:
-    """Calendar windows of ``period``, or runs of ``rows`` records when ``rows`` is given."""
-    if rows is not None:
-        return row_windows(store, model, rows, start, end)
-    if period is None:
-        raise MonitoringError("choose a calendar period or a number of rows per window")
-    return calendar_windows(store, model, period, start, end)
 
 
 def labelled_sample(records: Records) -> Sample:
@@ -167,16 +134,3 @@ def _negative_name(target: np.ndarray, predicted: np.ndarray, positive: str) -> 
     """The negative class's text when the rows show exactly one, else ``"not <positive>"``."""
     others = (set(target) | set(predicted)) - {positive, ""}
     return others.pop() if len(others) == 1 else f"not {positive}"
-
-
-def time_bounds(
-    store: Store, model: str, start: dt.datetime | None, end: dt.datetime | None
-) -> tuple[dt.datetime, dt.datetime] | None:
-    """``[start, end)`` with a missing bound taken from the data; ``None`` when empty."""
-    if start is not None and end is not None:
-        return (start, end) if start < end else None
-    span = data_range(store, model)
-    if span is None:
-        return None
-    lo, hi = start or span[0], end or span[1]
-    return (lo, hi) if lo < hi else None

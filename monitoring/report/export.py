@@ -16,7 +16,7 @@ from typing import Literal
 
 import plotly.graph_objects as go
 
-from monitoring.errors import MonitoringError
+from monitoring.errors import ExportError
 from monitoring.report.figures.style import FONT, TEMPLATE
 
 Format = Literal["png", "svg", "pdf", "html"]
@@ -39,10 +39,6 @@ CHROMIUM_HINT = (
 )
 _CAPTION_MARGIN = 70
 _render_lock = threading.Lock()
-
-
-class ExportError(MonitoringError):
-    """A figure could not be exported in the format asked for."""
 
 
 @dataclass(frozen=True)

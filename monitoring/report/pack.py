@@ -19,11 +19,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from monitoring.report.export import ChartContext, ExportError, captioned, export_figure
+from monitoring.errors import ExportError
+from monitoring.report.export import FORMATS, ChartContext, captioned, export_figure
+from monitoring.report.tables import neutralise
 
-# A leading character that makes Excel, LibreOffice or Sheets evaluate a cell.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-PACK_FORMATS = ("png", "svg", "pdf", "html")
+PACK_FORMATS = FORMATS
 
 
 @dataclass(frozen=True)
@@ -57,20 +57,6 @@ class ReviewPack:
     summary: tuple[str, ...]
     charts: tuple[PackChart, ...]
     tables: tuple[PackTable, ...]
-
-
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells starting like a formula are prefixed with ``'``.
-
-    Numbers stay numbers (``-3`` is a value, not a formula); only text cells
-    (and column names) change, so ``=HYPERLINK(...)`` shows as text.
-    """
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(_neutral_cell)
-    out.columns = [_neutral_cell(str(c)) for c in out.columns]
-    return out
 
 
 def table_csv(frame: pd.DataFrame) -> bytes:
@@ -155,12 +141,6 @@ def pack_zip(pack: ReviewPack, formats: Sequence[str] = ("png", "html")) -> byte
                 data = export_figure(chart.figure, fmt, pack.context)
                 archive.writestr(f"charts/{chart.name}.{fmt}", data)
     return buffer.getvalue()
-
-
-def _neutral_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _plain(text: str) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import plotly.graph_objects as go
 
+from monitoring.drift.config import DriftConfig
 from monitoring.drift.engine import run_configured
-from monitoring.drift.report import DriftConfig, DriftReport, report_table
+from monitoring.drift.report import DriftReport
 from monitoring.errors import MonitoringError
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.report.export import ChartContext
@@ -16,13 +16,14 @@ from monitoring.report.figures.drift import distribution_figure, grid_figure, re
 from monitoring.report.figures.performance import metric_figure
 from monitoring.report.figures.style import volume_figure
 from monitoring.report.pack import PackChart, PackTable, ReviewPack
-from monitoring.schema import ModelSpec, span_label
+from monitoring.report.tables import report_table
+from monitoring.report.text import slug, threshold_text, verdict_word
 from monitoring.store.annotations import list_annotations
-from monitoring.store.connection import Store
-from monitoring.store.overview import model_overview
-from monitoring.store.windows import calendar_windows
+from monitoring.store.connection import ModelHandle, Store
+from monitoring.store.slices import SliceInfo
+from monitoring.store.windows import WindowPlan
+from monitoring.timeutil import span_label
 from monitoring.uploads.compare import compare_slice
-from monitoring.uploads.slices import SliceInfo
 
 PACK_PARTS = frozenset({"volume", "features", "grid", "outputs", "table", "performance"})
 # The metric a pack charts per task; the CSV has them all.
@@ -30,27 +31,14 @@ PACK_RESAMPLES = 200
 PACK_METRIC = {"binary": "f1", "multiclass": "accuracy", "regression": "mae"}
 
 
-def window_label(bounds: tuple[dt.datetime, dt.datetime]) -> str:
-    """:func:`~monitoring.schema.span_label` of a ``(start, end)`` pair."""
-    return span_label(*bounds)
-
-
 def drift_context(report: DriftReport, current_label: str | None = None) -> ChartContext:
     """The caption of a chart about ``report``: windows, detector, threshold and sizes."""
-    config, verdict = report.config, report.verdict
-    correction = "Bonferroni" if config.correction == "bonferroni" else "FDR"
-    threshold = (
-        f"p < {verdict.threshold:.3g} ({correction}, α = {config.p_threshold:g}) "
-        f"and effect ≥ {config.min_effect:g}"
-        if verdict.threshold is not None
-        else None
-    )
     return ChartContext(
         model=report.model,
-        reference=window_label(report.reference),
-        current=current_label or window_label(report.current),
-        detector=config.detector,
-        threshold=threshold,
+        reference=span_label(*report.reference),
+        current=current_label or span_label(*report.current),
+        detector=report.config.detector,
+        threshold=threshold_text(report),
         reference_n=report.rows_reference,
         current_n=report.rows_current,
     )
@@ -88,19 +76,20 @@ def drift_pack(
         include = include - {"volume", "performance"}
     else:
         report = run_configured(store, model, config, current, reference)
-    spec = store.spec(model)
-    label = uploaded.label if uploaded is not None else window_label(report.current)
+    handle = store.model(model)
+    spec = handle.spec
+    label = uploaded.label if uploaded is not None else span_label(*report.current)
     context = drift_context(report, label)
     ranked = sorted(report.features, key=lambda c: -(c.effect or -1.0))
     drifted = [c for c in ranked if c.drifted]
     shown = (drifted or [c for c in ranked if c.effect is not None])[:max_features]
     charts: list[PackChart] = []
     if "volume" in include:
-        charts.append(PackChart("volume", "Records per week", _volume(store, model, spec, report)))
+        charts.append(PackChart("volume", "Records per week", _volume(handle, report)))
     if "features" in include:
         charts += [
             PackChart(
-                f"feature_{_slug(c.column)}",
+                f"feature_{slug(c.column, 'column')}",
                 f"{c.column}: reference vs current",
                 distribution_figure(c),
             )
@@ -113,7 +102,9 @@ def drift_pack(
     if "outputs" in include:
         charts += [
             PackChart(
-                f"output_{_slug(c.column)}", f"{c.column} (model output)", distribution_figure(c)
+                f"output_{slug(c.column, 'column')}",
+                f"{c.column} (model output)",
+                distribution_figure(c),
             )
             for c in report.output_columns
         ]
@@ -124,9 +115,7 @@ def drift_pack(
         result = realized_performance(
             store,
             model,
-            period="week",
-            start=report.reference[0],
-            end=report.current[1],
+            WindowPlan("week", start=report.reference[0], end=report.current[1]),
             resamples=PACK_RESAMPLES,
         )
         metric = PACK_METRIC[spec.task]
@@ -191,21 +180,21 @@ def _summary(report: DriftReport) -> tuple[str, ...]:
     verdict = report.verdict
     lines = [
         "## What was compared",
-        f"- reference {window_label(report.reference)}: {report.rows_reference:,} rows",
+        f"- reference {span_label(*report.reference)}: {report.rows_reference:,} rows",
         f"- current {_current(report)}: {report.rows_current:,} rows",
         f"- detector {report.config.detector}, correction {report.config.correction}",
         "",
         "## Verdict",
-        f"- features: **{_word(verdict.drifted)}**, {len(verdict.drifted_columns)} of "
+        f"- features: **{verdict_word(verdict.drifted)}**, {len(verdict.drifted_columns)} of "
         f"{verdict.tested} tested features drifted",
     ]
     if report.outputs is not None:
-        lines.append(f"- model outputs: **{_word(report.outputs.drifted)}**")
+        lines.append(f"- model outputs: **{verdict_word(report.outputs.drifted)}**")
     if report.multivariate is not None:
         mv = report.multivariate
         lines.append(
             f"- {mv.detector.upper()} on a sample of {mv.n_reference:,} + "
-            f"{mv.n_current:,} rows: p = {mv.p_value:.3g}, **{_word(mv.drifted)}**"
+            f"{mv.n_current:,} rows: p = {mv.p_value:.3g}, **{verdict_word(mv.drifted)}**"
         )
     lines += [f"- rule: {verdict.rule}", "", "## Top drifted features"]
     drifted = sorted((c for c in report.features if c.drifted), key=lambda c: -(c.effect or 0))
@@ -216,24 +205,12 @@ def _summary(report: DriftReport) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _volume(store: Store, model: str, spec: ModelSpec, report: DriftReport) -> go.Figure:
-    summary = model_overview(store, model)
-    if summary.first is None or summary.last is None:
-        return volume_figure([], spec.reference, report.current)
-    end = summary.last + dt.timedelta(microseconds=1)
-    weeks = calendar_windows(store, model, "week", summary.first, end)
-    return volume_figure(weeks, spec.reference, report.current)
+def _volume(model: ModelHandle, report: DriftReport) -> go.Figure:
+    weeks = WindowPlan("week").windows(model)
+    return volume_figure(weeks, model.spec.reference, report.current)
 
 
 def _current(report: DriftReport) -> str:
     if report.current_slice is not None:
         return f"uploaded slice {report.current_slice!r}"
-    return window_label(report.current)
-
-
-def _word(drifted: bool | None) -> str:
-    return {True: "drift", False: "no drift", None: "not tested"}[drifted]
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", name).strip("_") or "column"
+    return span_label(*report.current)

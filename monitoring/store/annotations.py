@@ -1,6 +1,6 @@
 """Dated notes on a model's timeline ("model v2 deployed", "upstream schema change").
 
-Notes live in ``dw_annotations`` (created on first use) and are drawn on every
+Notes live in ``dw_annotations`` and are drawn on every
 timeline of their model. A note has a moment (naive, in the timestamp
 column's time), non-empty text of at most :data:`MAX_TEXT` characters, and an
 id to delete it by.
@@ -13,18 +13,9 @@ from dataclasses import dataclass
 
 from monitoring.errors import MonitoringError
 from monitoring.store.connection import Store
+from monitoring.timeutil import naive_utc, utc_now
 
 MAX_TEXT = 200
-_TABLE = """
-CREATE SEQUENCE IF NOT EXISTS dw_annotation_ids;
-CREATE TABLE IF NOT EXISTS dw_annotations (
-    id BIGINT PRIMARY KEY,
-    model VARCHAR NOT NULL,
-    noted_at TIMESTAMP NOT NULL,
-    text VARCHAR NOT NULL,
-    created_at TIMESTAMP NOT NULL
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -53,15 +44,13 @@ def add_annotation(store: Store, model: str, at: dt.datetime | dt.date, text: st
         raise MonitoringError(
             f"an annotation is at most {MAX_TEXT} characters; this one has {len(clean)}"
         )
-    store.spec(model)  # unknown models are refused with the known ones listed
-    moment = _moment(at)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    store.model(model)  # unknown models are refused with the known ones listed
+    moment = naive_utc(at)
     with store.connect() as con:
-        con.execute(_TABLE)
         row = con.execute(
             "INSERT INTO dw_annotations VALUES (nextval('dw_annotation_ids'), ?, ?, ?, ?) "
             "RETURNING id",
-            [model, moment, clean, now],
+            [model, moment, clean, utc_now()],
         ).fetchall()
     return Annotation(int(row[0][0]), model, moment, clean)
 
@@ -71,7 +60,6 @@ def list_annotations(
 ) -> list[Annotation]:
     """The notes of ``model`` with ``start <= at < end`` (either bound optional), oldest first."""
     with store.connect() as con:
-        con.execute(_TABLE)
         rows = con.execute(
             "SELECT id, model, noted_at, text FROM dw_annotations WHERE model = $model "
             "AND ($start IS NULL OR noted_at >= $start) AND ($end IS NULL OR noted_at < $end) "
@@ -84,14 +72,7 @@ def list_annotations(
 def delete_annotation(store: Store, annotation_id: int) -> bool:
     """Delete a note by id; ``False`` when there was none."""
     with store.connect() as con:
-        con.execute(_TABLE)
         gone = con.execute(
             "DELETE FROM dw_annotations WHERE id = ? RETURNING id", [annotation_id]
         ).fetchall()
     return bool(gone)
-
-
-def _moment(at: dt.datetime | dt.date) -> dt.datetime:
-    if isinstance(at, dt.datetime):
-        return at if at.tzinfo is None else at.astimezone(dt.UTC).replace(tzinfo=None)
-    return dt.datetime(at.year, at.month, at.day)

@@ -69,8 +69,9 @@ def tracked(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a connection to ``path`` asking for ``cap`` bytes (``None``: no cap); close it after."""
     file = _of(path)
+    # Opening may wait seconds for another process's lock: never while holding the file's.
+    con = open_connection(path)
     with file.lock:
-        con = open_connection(path)
         if not file.caps:  # a fresh instance, or one kept alive elsewhere: say it outright
             file.applied = _UNKNOWN
         file.caps[id(con)] = cap

@@ -1,9 +1,11 @@
-"""The DuckDB store: connections, metadata tables, model tables and safe SQL.
+"""The DuckDB store: connections, registered models and appending records.
 
 Each model's inference records live in one wide table, ``records:<model>``,
 typed from its spec, plus ``_dw_import`` (the import that wrote the row).
 Metadata lives in ``dw_models`` (name, table, spec as JSON) and ``dw_imports``
-(one row per import: source, content hash, rows, time range).
+(one row per import: source, content hash, rows, time range); every table is
+declared in :mod:`monitoring.store.tables`. :meth:`Store.model` resolves a
+model's name once into a :class:`ModelHandle`, which the library passes on.
 
 Connections are opened per operation and closed at once, so the app, a cron
 job and an import can take turns on one file: DuckDB lets one process hold a
@@ -28,34 +30,16 @@ import pandas as pd
 
 from monitoring.errors import ModelNotFoundError, StoreError
 from monitoring.schema import ModelSpec
-from monitoring.store import buffer_caps
+from monitoring.store import buffer_caps, tables
+from monitoring.store.reads import Source
+from monitoring.store.sql import abandon, first_row, only_row, quote_ident
+from monitoring.store.tables import IMPORT_COLUMN
+from monitoring.timeutil import utc_now
 
 # Anchored at the checkout, so the app and the CLI agree wherever they are started from.
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "driftwatch.duckdb"
 DB_ENV = "DRIFTWATCH_DB"
-IMPORT_COLUMN = "_dw_import"
 _LOCK_WAIT_SECONDS = 15.0
-
-_METADATA = """
-CREATE TABLE IF NOT EXISTS dw_models (
-    name VARCHAR PRIMARY KEY,
-    table_name VARCHAR NOT NULL UNIQUE,
-    spec VARCHAR NOT NULL,
-    created_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL
-);
-CREATE SEQUENCE IF NOT EXISTS dw_import_ids;
-CREATE TABLE IF NOT EXISTS dw_imports (
-    id BIGINT PRIMARY KEY,
-    model VARCHAR NOT NULL,
-    source VARCHAR NOT NULL,
-    content_hash VARCHAR,
-    row_count BIGINT NOT NULL,
-    ts_min TIMESTAMP,
-    ts_max TIMESTAMP,
-    imported_at TIMESTAMP NOT NULL
-);
-"""
 
 
 def default_db_path() -> Path:
@@ -68,9 +52,35 @@ def using_default_db() -> bool:
     return not os.environ.get(DB_ENV)
 
 
-def quote_ident(name: str) -> str:
-    """Quote an SQL identifier for DuckDB, doubling any embedded double quote."""
-    return '"' + name.replace('"', '""') + '"'
+@dataclass(frozen=True)
+class ModelHandle:
+    """A registered model resolved once: the store it lives in, its spec and its quoted table.
+
+    The library's internal functions take a handle instead of ``(store, name)``,
+    so one request reads the catalog once however many steps it has.
+    """
+
+    store: Store
+    spec: ModelSpec
+    table: str  # quoted
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def timestamp(self) -> str:
+        """The quoted timestamp column."""
+        return quote_ident(self.spec.timestamp)
+
+    @property
+    def source(self) -> Source:
+        """The model's records as the drift engine reads them (windows are time ranges)."""
+        return Source(self.table, self.timestamp)
+
+    def labelled(self) -> str:
+        """SQL counting the labelled rows of a group (``0`` for a model without a target)."""
+        return f"count({quote_ident(self.spec.target)})" if self.spec.target else "0"
 
 
 @dataclass(frozen=True)
@@ -103,9 +113,10 @@ class Store:
         this process asked for a cap (see :mod:`monitoring.buffer_caps`).
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self.path.exists()
         with buffer_caps.tracked(self.path, _open_waiting_for_lock, buffer_cap) as con:
             try:
-                con.execute(_METADATA)
+                tables.ensure(con, self.path, created)
                 yield con
             except duckdb.Error as exc:
                 raise StoreError(f"{self.path}: {exc}") from exc
@@ -126,46 +137,38 @@ class Store:
                 r[0] for r in con.execute("SELECT name FROM dw_models ORDER BY name").fetchall()
             ]
 
-    def spec(self, model: str, con: duckdb.DuckDBPyConnection | None = None) -> ModelSpec:
-        """The stored spec of ``model``; unknown names list the known ones.
+    def model(self, name: str) -> ModelHandle:
+        """Resolve a registered model once: its spec and its quoted table.
 
-        ``con``: an open connection of this store to read with (saves opening one).
+        Raises
+        ------
+        ModelNotFoundError
+            For an unknown name; the message lists the known ones.
         """
-        with self._using(con) as active:
-            row = _first(active.execute("SELECT spec FROM dw_models WHERE name = ?", [model]))
-        if row is None:
-            raise ModelNotFoundError(
-                f"no model named {model!r} in {self.path}; known models: {self.models() or 'none'}"
+        with self.connect() as con:
+            row = first_row(
+                con.execute("SELECT spec, table_name FROM dw_models WHERE name = ?", [name])
             )
-        return ModelSpec.from_json(row[0])
-
-    def table(self, model: str, con: duckdb.DuckDBPyConnection | None = None) -> str:
-        """The quoted table name of ``model`` from the catalog (``con``: as in :meth:`spec`)."""
-        with self._using(con) as active:
-            row = _first(active.execute("SELECT table_name FROM dw_models WHERE name = ?", [model]))
-        if row is None:
-            raise ModelNotFoundError(f"no model named {model!r} in {self.path}")
-        return quote_ident(row[0])
-
-    @contextmanager
-    def _using(self, con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
-        if con is not None:
-            yield con
-        else:
-            with self.connect() as opened:
-                yield opened
+            if row is None:
+                known = [
+                    r[0] for r in con.execute("SELECT name FROM dw_models ORDER BY name").fetchall()
+                ]
+                raise ModelNotFoundError(
+                    f"no model named {name!r} in {self.path}; known models: {known or 'none'}"
+                )
+        return ModelHandle(self, ModelSpec.from_json(row[0]), quote_ident(row[1]))
 
     def data_version(self) -> int:
         """A number that grows with every import: a cheap key for caches."""
         with self.connect() as con:
-            return int(_only(con.execute("SELECT coalesce(max(id), 0) FROM dw_imports"))[0])
+            return int(only_row(con.execute("SELECT coalesce(max(id), 0) FROM dw_imports"))[0])
 
     def append(
         self, spec: ModelSpec, records: pd.DataFrame, source: str, content_hash: str | None = None
     ) -> ImportResult:
         """Append validated records in one transaction, registering the model if new.
 
-        ``records`` must already be validated (:func:`monitoring.ingest.validate_records`):
+        ``records`` must already be validated (:func:`monitoring.store.ingest.validate_records`):
         exactly the spec's columns, typed as :meth:`ModelSpec.sql_type` says.
         A registered model whose spec changes any column's role is refused.
         """
@@ -174,8 +177,8 @@ class Store:
             con.begin()
             try:
                 created = _register(con, spec)
-                table = quote_ident(_table_name(spec.name))
-                import_id = _only(con.execute("SELECT nextval('dw_import_ids')"))[0]
+                table = quote_ident(tables.records_table(spec.name))
+                import_id = only_row(con.execute("SELECT nextval('dw_import_ids')"))[0]
                 con.register("dw_incoming", records)
                 select = ", ".join(quote_ident(c) for c in columns)
                 con.execute(
@@ -185,7 +188,7 @@ class Store:
                 )
                 con.unregister("dw_incoming")
                 ts = quote_ident(spec.timestamp)
-                ts_min, ts_max = _only(
+                ts_min, ts_max = only_row(
                     con.execute(
                         f"SELECT min({ts}), max({ts}) FROM {table} WHERE {IMPORT_COLUMN} = ?",
                         [import_id],
@@ -201,12 +204,12 @@ class Store:
                         len(records),
                         ts_min,
                         ts_max,
-                        _now(),
+                        utc_now(),
                     ],
                 )
                 con.commit()
             except BaseException:
-                con.rollback()
+                abandon(con)
                 raise
         return ImportResult(spec.name, int(import_id), len(records), ts_min, ts_max, created)
 
@@ -221,7 +224,7 @@ class Store:
 
 def _register(con: duckdb.DuckDBPyConnection, spec: ModelSpec) -> bool:
     """Create the model's table and metadata row, or check the spec still fits the table."""
-    row = _first(con.execute("SELECT spec FROM dw_models WHERE name = ?", [spec.name]))
+    row = first_row(con.execute("SELECT spec FROM dw_models WHERE name = ?", [spec.name]))
     if row is not None:
         stored = ModelSpec.from_json(row[0])
         if not stored.same_columns(spec):
@@ -231,40 +234,15 @@ def _register(con: duckdb.DuckDBPyConnection, spec: ModelSpec) -> bool:
             )
         con.execute(
             "UPDATE dw_models SET spec = ?, updated_at = ? WHERE name = ?",
-            [spec.to_json(), _now(), spec.name],
+            [spec.to_json(), utc_now(), spec.name],
         )
         return False
-    table = _table_name(spec.name)
-    column_sql = ", ".join(f"{quote_ident(c)} {spec.sql_type(c)}" for c in spec.columns())
-    con.execute(
-        f"CREATE TABLE {quote_ident(table)} ({column_sql}, {IMPORT_COLUMN} BIGINT NOT NULL)"
-    )
+    tables.create_records_table(con, spec)
     con.execute(
         "INSERT INTO dw_models VALUES (?, ?, ?, ?, ?)",
-        [spec.name, table, spec.to_json(), _now(), _now()],
+        [spec.name, tables.records_table(spec.name), spec.to_json(), utc_now(), utc_now()],
     )
     return True
-
-
-def _first(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
-    """The first row of a result, read to the end: DuckDB 2 refuses work after a half-read one."""
-    rows = result.fetchall()
-    return rows[0] if rows else None
-
-
-def _only(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
-    """The single row of an aggregate query."""
-    row = _first(result)
-    assert row is not None, "an aggregate query returns one row"
-    return row
-
-
-def _table_name(model: str) -> str:
-    return f"records:{model}"
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _open_waiting_for_lock(path: Path) -> duckdb.DuckDBPyConnection:

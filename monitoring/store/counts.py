@@ -28,9 +28,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from monitoring.drift.effects import STD_FLOOR
-from monitoring.store.connection import quote_ident
-from monitoring.store.reads import Bounds, Source
+from monitoring.store.reads import Source
+from monitoring.store.sql import quote_ident
+from monitoring.timeutil import Bounds
 
 DEFAULT_BINS = 500
 _WINDOWS_VIEW = "dw_timeline_batch"
@@ -119,7 +119,7 @@ def fit_layout(
         low = 0.0 if low is None else float(low)
         high = low if high is None else float(high)
         width = (high - low) / bins if high > low else 1.0
-        laid.append(NumericBins(column, low, width, bins, max(float(std or 0.0), STD_FLOOR)))
+        laid.append(NumericBins(column, low, width, bins, float(std or 0.0)))
     return Layout(tuple(laid), tuple(categorical))
 
 

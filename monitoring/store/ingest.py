@@ -217,12 +217,6 @@ def convert_column(values: pd.Series, column: str, spec: ModelSpec) -> tuple[pd.
     return _as_text(values), None
 
 
-def extra_columns(frame: pd.DataFrame, spec: ModelSpec) -> list[str]:
-    """Columns of ``frame`` the spec does not use (they are ignored on import)."""
-    wanted = spec.columns()
-    return [str(c) for c in frame.columns if c not in wanted]
-
-
 def import_file(store: Store, path: str | Path, spec: ModelSpec) -> ImportResult:
     """Validate a CSV/Parquet file against ``spec`` and append it in one transaction."""
     file = RecordFile.from_path(path)
@@ -251,7 +245,7 @@ def log_records(
         What the import log records as the origin of these rows.
     """
     store = Store(db if db is not None else default_db_path())
-    spec = model if isinstance(model, ModelSpec) else store.spec(model)
+    spec = model if isinstance(model, ModelSpec) else store.model(model).spec
     return store.append(spec, validate_records(records, spec, source), source=source)
 
 

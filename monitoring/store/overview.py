@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from monitoring.schema import ModelSpec
-from monitoring.store.connection import Store, quote_ident
+from monitoring.store.connection import ModelHandle, Store
+from monitoring.timeutil import range_label
 
 _WEEK = dt.timedelta(days=7)
 
@@ -51,29 +52,25 @@ class ModelOverview:
         return {
             "model": self.spec.name,
             "rows": self.rows,
-            "time range": _span(self.first, self.last),
+            "time range": range_label(self.first, self.last),
             "reference": self.spec.reference.label(),
             "labelled": self.label_coverage,
             "latest week vs reference": _versus(self.latest_week_rows, self.reference_weekly_rows),
         }
 
 
-def model_overview(store: Store, model: str) -> ModelOverview:
+def model_overview(model: ModelHandle) -> ModelOverview:
     """Compute a model's overview with one scan of its table."""
-    spec = store.spec(model)
-    ts = quote_ident(spec.timestamp)
-    labelled = f"count({quote_ident(spec.target)})" if spec.target else "0"
-    table = store.table(model)
+    spec, ts, table = model.spec, model.timestamp, model.table
     sql = f"""
-        SELECT count(*) AS n, min({ts}) AS first, max({ts}) AS last, {labelled} AS k,
+        SELECT count(*) AS n, min({ts}) AS first, max({ts}) AS last, {model.labelled()} AS k,
                count(*) FILTER (WHERE {ts} >= $ref_start AND {ts} < $ref_end) AS ref_n,
                (SELECT count(*) FROM {table}
                 WHERE {ts} > (SELECT max({ts}) FROM {table}) - INTERVAL 7 DAY) AS week_n
         FROM {table}
     """
-    row = store.query(sql, {"ref_start": spec.reference.start, "ref_end": spec.reference.end}).iloc[
-        0
-    ]
+    bounds = {"ref_start": spec.reference.start, "ref_end": spec.reference.end}
+    row = model.store.query(sql, bounds).iloc[0]
     rows = int(row["n"])
     return ModelOverview(
         spec=spec,
@@ -93,13 +90,7 @@ def overview_table(overviews: list[ModelOverview]) -> pd.DataFrame:
 
 def all_overviews(store: Store) -> list[ModelOverview]:
     """Overviews of every registered model, by name."""
-    return [model_overview(store, name) for name in store.models()]
-
-
-def _span(first: dt.datetime | None, last: dt.datetime | None) -> str:
-    if first is None or last is None:
-        return "—"
-    return f"{first:%Y-%m-%d} → {last:%Y-%m-%d}"
+    return [model_overview(store.model(name)) for name in store.models()]
 
 
 def _versus(latest: int, reference_weekly: float) -> str:

@@ -3,14 +3,13 @@
 Every function takes an open DuckDB connection (or cursor), a :class:`Source`
 naming the model's table and timestamp column, and a half-open time range
 ``(start, end)``. Values are always parameters; identifiers come from the
-model's spec and pass through :func:`monitoring.store.quote_ident`. What leaves
+model's spec and pass through :func:`~monitoring.store.sql.quote_ident`. What leaves
 DuckDB is either an aggregate (counts, sums, quantiles) or, where a test needs
 raw values, one column as a float array with its NULLs dropped.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +18,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from monitoring.schema import ModelSpec
-from monitoring.store.connection import Store, quote_ident
-
-Bounds = tuple[dt.datetime, dt.datetime]
+from monitoring.store.sql import quote_ident
+from monitoring.timeutil import Bounds
 
 
 @dataclass(frozen=True)
@@ -42,16 +39,6 @@ class Source:
     predicate: str | None = None
     bind: tuple[tuple[str, Any], ...] = ()
     identity: str | None = None
-
-    @classmethod
-    def of(
-        cls, store: Store, spec: ModelSpec, con: duckdb.DuckDBPyConnection | None = None
-    ) -> Source:
-        """The source of ``spec``'s records in ``store`` (table name read from the catalog).
-
-        ``con``: an open connection of ``store`` to read the catalog with.
-        """
-        return cls(store.table(spec.name, con), quote_ident(spec.timestamp))
 
     @property
     def where(self) -> str:

@@ -1,20 +1,20 @@
 """The drift timeline: every window of a model compared with its reference, feature by feature.
 
-:func:`run_timeline` takes windows (from :func:`timeline_windows`: calendar
-periods or runs of N rows) and returns a :class:`Timeline`: per window, each
-feature's p-value, effect size, sample size and missing share, and the
-window's verdict. The tests are binned approximations computed from grouped
-DuckDB counts (:mod:`monitoring.timeline_stats` says which test and why); the
-**verdict rule is the engine's**: a feature drifts when its p-value is below
+:func:`run_timeline` takes windows (cut by a :class:`~monitoring.store.windows.WindowPlan`:
+calendar periods or runs of N rows) and returns a :class:`~monitoring.timeline.report.Timeline`:
+per window, each feature's p-value, effect size, sample size and missing
+share, and the window's verdict. The tests are binned approximations computed
+from grouped DuckDB counts (:mod:`monitoring.timeline.stats` says which test
+and why); the **verdict rule is the engine's**, applied by the same functions
+(:mod:`monitoring.drift.verdicts`): a feature drifts when its p-value is below
 the corrected threshold (Bonferroni or Benjamini–Hochberg over the window's
-tested features, :func:`monitoring.verdicts.correction_threshold`) *and* its
-effect size is at least ``min_effect``; the window drifts when any feature
-does, or at least ``drift_share`` of them when set.
+tested features) *and* its effect size is at least ``min_effect``; the window
+drifts when any feature does, or at least ``drift_share`` of them when set.
 
 Windows with fewer than ``min_rows`` records are ``"too_few"`` and not tested:
 a flag on twelve rows means little. Empty windows are ``"empty"``.
 
-Results are stored per window (:mod:`monitoring.timeline_store`) and reused
+Results are stored per window (:mod:`monitoring.timeline.results`) and reused
 until an import overlapping the window or the reference makes them stale, so
 a second visit reads them back and a new import recomputes only the windows
 it touched.
@@ -25,148 +25,31 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import duckdb
-import pandas as pd
 
-from monitoring.drift import verdicts
-from monitoring.drift.report import DriftConfig, Kind
+from monitoring.drift import detectors, verdicts
+from monitoring.drift.config import DriftConfig
+from monitoring.drift.report import Kind
 from monitoring.errors import MonitoringError
 from monitoring.schema import ModelSpec
 from monitoring.store import counts as timeline_counts
-from monitoring.store.connection import Store, quote_ident
+from monitoring.store.connection import Store
 from monitoring.store.counts import Counts, Layout
-from monitoring.store.reads import Bounds, Source
-from monitoring.store.windows import Window, calendar_windows, row_windows
+from monitoring.store.reads import Source
+from monitoring.store.windows import Window
 from monitoring.timeline import results as timeline_store
 from monitoring.timeline import stats as timeline_stats
+from monitoring.timeline.report import FeatureCell, Timeline, WindowDrift, WindowStatus
 from monitoring.timeline.stats import CellStats
+from monitoring.timeutil import Bounds
 
 DEFAULT_MIN_ROWS = 30
+# A timeline's per-feature tests are binned KS / chi-squared whatever is asked;
+# the choice still keys the stored results and names the run.
+TIMELINE_DETECTORS = ("auto", detectors.KSDetector.name, detectors.ChiSquareDetector.name)
 BATCH_ROWS = 2_000_000
 Progress = Callable[[int, int], None]
-WindowStatus = Literal["tested", "too_few", "empty"]
-
-
-@dataclass(frozen=True)
-class FeatureCell:
-    """One feature in one window. ``status`` is ``"tested"`` or why no test ran.
-
-    ``n`` counts the window's non-NULL values; ``missing`` is the NULL share
-    (``None`` for an empty window); ``statistic`` is KS ``D`` (numeric) or χ²
-    (categorical); ``effect`` the normalised Wasserstein or Jensen–Shannon
-    distance; ``drifted`` is ``None`` when untested.
-    """
-
-    feature: str
-    kind: Kind
-    status: str
-    n: int
-    missing: float | None
-    statistic: float | None
-    p_value: float | None
-    effect: float | None
-    drifted: bool | None
-
-
-@dataclass(frozen=True)
-class WindowDrift:
-    """One window's comparison with the reference; ``drifted`` is ``None`` when untested."""
-
-    start: dt.datetime
-    end: dt.datetime
-    rows: int
-    status: WindowStatus
-    threshold: float | None
-    drifted: bool | None
-    cells: tuple[FeatureCell, ...]
-
-    @property
-    def tested(self) -> int:
-        """How many features were tested."""
-        return sum(c.drifted is not None for c in self.cells)
-
-    @property
-    def drifted_features(self) -> tuple[str, ...]:
-        """The features that drifted, in spec order."""
-        return tuple(c.feature for c in self.cells if c.drifted)
-
-    @property
-    def drifted_share(self) -> float | None:
-        """Share of tested features that drifted (``None`` when nothing was tested)."""
-        return len(self.drifted_features) / self.tested if self.tested else None
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """A model's windows compared with its reference; ``computed`` counts fresh windows."""
-
-    model: str
-    config: DriftConfig
-    reference: Bounds
-    min_rows: int
-    features: tuple[str, ...]
-    windows: tuple[WindowDrift, ...]
-    computed: int = 0
-
-    def frame(self) -> pd.DataFrame:
-        """One row per window and feature (window start/end/rows/status repeated)."""
-        rows = [
-            {
-                "start": w.start,
-                "end": w.end,
-                "rows": w.rows,
-                "window_status": w.status,
-                "threshold": w.threshold,
-                **{f: getattr(c, f) for f in FeatureCell.__dataclass_fields__},
-            }
-            for w in self.windows
-            for c in w.cells
-        ]
-        return pd.DataFrame(rows)
-
-    def feature_order(self) -> tuple[str, ...]:
-        """Features sorted by how many windows they drifted in (most first; ties in spec order)."""
-        counts = {f: 0 for f in self.features}
-        for w in self.windows:
-            for name in w.drifted_features:
-                counts[name] += 1
-        return tuple(sorted(self.features, key=lambda f: -counts[f]))
-
-    def latest(self) -> WindowDrift | None:
-        """The newest window that holds any records."""
-        return next((w for w in reversed(self.windows) if w.rows), None)
-
-
-def timeline_windows(
-    store: Store,
-    model: str,
-    period: str | None = "day",
-    rows: int | None = None,
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
-) -> list[Window]:
-    """Calendar windows of ``period`` (or runs of ``rows`` records) over ``[start, end)``.
-
-    ``start`` and ``end`` default to the first record and just past the last;
-    time-zone-aware bounds are converted to naive UTC, like stored timestamps.
-    """
-    spec = store.spec(model)
-    ts = quote_ident(spec.timestamp)
-    first, last = store.query(
-        f"SELECT min({ts}) AS a, max({ts}) AS b FROM {store.table(model)}"
-    ).iloc[0]
-    if pd.isna(first):
-        return []
-    lo = _naive(start) if start is not None else first.to_pydatetime()
-    hi = _naive(end) if end is not None else last.to_pydatetime() + dt.timedelta(microseconds=1)
-    if rows is not None:
-        return row_windows(store, model, rows, lo, hi)
-    if period is None:
-        raise MonitoringError("choose a calendar period or a number of rows per window")
-    return calendar_windows(store, model, period, lo, hi)
 
 
 def run_timeline(
@@ -201,9 +84,9 @@ def run_timeline(
     if any(a.end > b.start for a, b in itertools.pairwise(windows)):
         raise MonitoringError("timeline windows must be sorted and must not overlap")
     fresh: list[WindowDrift] = []
+    handle = store.model(model)
+    spec, source = handle.spec, handle.source
     with store.connect() as con:
-        spec = store.spec(model, con)
-        source = Source.of(store, spec, con)
         ref = reference or (spec.reference.start, spec.reference.end)
         key = timeline_store.config_key(model, config, ref, min_rows)
         marks = timeline_store.watermarks(con, model, ref, windows)
@@ -315,9 +198,7 @@ def _tested(
             if p_values
             else None
         )
-        cells = tuple(
-            _cell(f, kinds[f], s, w.rows, threshold, config.min_effect) for f, s in stats.items()
-        )
+        cells = tuple(_cell(f, kinds[f], s, w.rows, threshold, config) for f, s in stats.items())
         out[(w.start, w.end)] = WindowDrift(
             w.start, w.end, w.rows, "tested", threshold, _verdict(cells, config), cells
         )
@@ -330,12 +211,12 @@ def _cell(
     s: CellStats,
     rows: int,
     threshold: float | None,
-    min_effect: float,
+    config: DriftConfig,
 ) -> FeatureCell:
     missing = (rows - s.n) / rows if rows else None
     drifted = None
     if s.p_value is not None and threshold is not None:
-        drifted = s.p_value < threshold and s.effect is not None and s.effect >= min_effect
+        drifted = verdicts.column_drifted(s.p_value, s.effect, threshold, config)[1]
     return FeatureCell(
         feature, kind, s.why or "tested", s.n, missing, s.statistic, s.p_value, s.effect, drifted
     )
@@ -343,12 +224,7 @@ def _cell(
 
 def _verdict(cells: Sequence[FeatureCell], config: DriftConfig) -> bool | None:
     tested = [c for c in cells if c.drifted is not None]
-    if not tested:
-        return None
-    drifted = sum(bool(c.drifted) for c in tested)
-    if config.drift_share is None:
-        return drifted > 0
-    return drifted / len(tested) >= config.drift_share
+    return verdicts.family_drifted(sum(bool(c.drifted) for c in tested), len(tested), config)
 
 
 def _untested(window: Window, spec: ModelSpec) -> WindowDrift:
@@ -358,10 +234,6 @@ def _untested(window: Window, spec: ModelSpec) -> WindowDrift:
         FeatureCell(f, kinds[f], status, 0, None, None, None, None, None) for f in spec.features
     )
     return WindowDrift(window.start, window.end, window.rows, status, None, None, cells)
-
-
-def _naive(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _kinds(spec: ModelSpec) -> dict[str, Kind]:

@@ -34,8 +34,8 @@ import numpy as np
 from scipy import special
 from scipy.spatial import distance
 
-from monitoring.drift.effects import abs_bin_integrals
-from monitoring.drift.report import MIN_VALUES
+from monitoring.drift.config import MIN_VALUES
+from monitoring.drift.effects import STD_FLOOR, abs_bin_integrals
 from monitoring.store.counts import Counts, NumericBins
 
 
@@ -80,7 +80,11 @@ def numeric_cells(
         if why:
             out.append(CellStats(n, None, None, None, why))
         else:
-            out.append(CellStats(n, float(d[w]), float(p[w]), w1[w] / spec.reference_std, ""))
+            out.append(
+                CellStats(
+                    n, float(d[w]), float(p[w]), w1[w] / max(spec.reference_std, STD_FLOOR), ""
+                )
+            )
     return out
 
 

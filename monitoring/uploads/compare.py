@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from monitoring.drift import results
-from monitoring.drift.engine import run_configured
-from monitoring.drift.report import ColumnDrift, DriftConfig, DriftReport
+from monitoring.drift.config import DriftConfig
+from monitoring.drift.engine import run_configured, stored_drift
+from monitoring.drift.report import ColumnDrift, DriftReport
+from monitoring.store import slices
 from monitoring.store.connection import Store
 from monitoring.store.ingest import RecordFile
-from monitoring.store.reads import Bounds
-from monitoring.uploads import slices
+from monitoring.store.slices import SliceInfo
+from monitoring.timeutil import Bounds
 from monitoring.uploads.check import DEFAULT_MAX_BYTES, SliceCheck, check_slice
-from monitoring.uploads.slices import SliceInfo
+from monitoring.uploads.slices import inspect, save_checked
 
 NOT_IN_SLICE = "not in the slice: the uploaded file has no such column"
 
@@ -58,10 +59,8 @@ def stored_slice_drift(
     store: Store, info: SliceInfo, config: DriftConfig, reference: Bounds | None = None
 ) -> DriftReport | None:
     """The stored comparison of this slice's content, if a fresh one exists (no computing)."""
-    spec = store.spec(info.model)
-    ref = reference or (spec.reference.start, spec.reference.end)
-    key = results.run_key(info.model, config, ref, info.bounds, info.sha256)
-    stored = results.load(store, key, results.watermark(store, info.model, (ref,)))
+    source = slices.slice_source(store, info)
+    stored = stored_drift(store, info.model, config, info.bounds, reference, source)
     return None if stored is None else _as_slice(stored, info)
 
 
@@ -82,15 +81,15 @@ def compare_file(
     Otherwise it is saved under ``save_as``, or written as a draft that is
     deleted again once compared.
     """
-    spec = store.spec(model)
+    spec = store.model(model).spec
     check = check_slice(file, spec, allow_missing_features, max_bytes)
     if not check.ok:
         return SliceComparison(check)
-    check = slices.inspect(store, check, model)
+    check = inspect(store, check, model)
     existing = slices.find_duplicate(store, model, check.sha256)
     if existing is not None and save_as is None:
         return SliceComparison(check, compare_slice(store, existing, config, reference))
-    info = slices.write_slice(store, spec, check, save_as)
+    info = save_checked(store, spec, check, save_as)
     try:
         report = compare_slice(store, info, config, reference)
     finally:

@@ -96,7 +96,7 @@ def test_a_custom_reference_and_thresholds_travel_in_the_link(
     assert at.number_input(key="drift_alpha").value == 0.01
     at.button(key="drift_run").click().run()
     assert not at.exception
-    march = window_count(Store(demo_db), CLASSIFIER, dt.datetime(2013, 3, 1), APRIL)
+    march = window_count(Store(demo_db).model(CLASSIFIER), dt.datetime(2013, 3, 1), APRIL)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Reference rows"] == f"{march.rows:,}"  # the run compared with March
     assert any(c.value.startswith("Reference 2013-03-01 → 2013-03-31 against") for c in at.caption)

@@ -64,3 +64,14 @@ def test_small_windows_are_greyed_not_tested(app: AppTest) -> None:
     assert any("greyed out (not tested)" in c.value for c in at.caption)
     grey = _charts(at)[0]["data"][1]["z"]
     assert any(v == 1.0 for row in grey for v in row)
+
+
+def test_an_alert_link_with_rows_opens_windows_of_rows(app: AppTest) -> None:
+    """`check --rows N` links carry period=rows&rows=N: the page must read both."""
+    app.query_params.update({"period": "rows", "rows": "20000", "from": "2013-06-01"})
+    at = app.run()
+    at.switch_page("pages/timeline.py").run()
+    assert not at.exception
+    assert at.selectbox(key="timeline_period").value == "rows"
+    assert at.number_input(key="timeline_rows").value == 20000
+    assert at.query_params["rows"] in ("20000", ["20000"])

@@ -9,8 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitoring.demo import CLASSIFIER
+from monitoring.store import slices
 from monitoring.store.connection import Store
-from monitoring.uploads import slices
+from monitoring.uploads.slices import save_checked
 from tests.conftest import REPO
 
 APP = str(REPO / "app.py")
@@ -151,8 +152,8 @@ def test_a_saved_slice_is_a_window_choice_on_the_feature_drift_page(
     from monitoring.uploads.check import check_slice
 
     store = Store(db)
-    check = check_slice(RecordFile.from_path(UPLOADS / "good.csv"), store.spec(CLASSIFIER))
-    saved = slices.write_slice(store, store.spec(CLASSIFIER), check, "july batch")
+    check = check_slice(RecordFile.from_path(UPLOADS / "good.csv"), store.model(CLASSIFIER).spec)
+    saved = save_checked(store, store.model(CLASSIFIER).spec, check, "july batch")
     monkeypatch.setenv("DRIFTWATCH_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"model": CLASSIFIER})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -12,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from tests.conftest import REPO
 
@@ -27,6 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+# A loaded 2-core machine can take longer than Playwright's 5 s default to draw a chart.
+expect.set_options(timeout=30_000)
 
 
 def _free_port() -> int:
@@ -102,6 +108,11 @@ def page(browser: object) -> Iterator[object]:
 
 
 def wait_ready(page: object) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    """Wait until Streamlit has finished the script run an action started.
+
+    A rerun may start a moment after the click that causes it, or be over
+    before we look: wait briefly for it to start, then for the app to be idle.
+    """
+    with contextlib.suppress(PlaywrightTimeout):  # already finished, or no run started
+        page.wait_for_selector(RUNNING, timeout=1_500)  # type: ignore[attr-defined]
     page.wait_for_selector(READY)  # type: ignore[attr-defined]

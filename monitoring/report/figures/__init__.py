@@ -1,1 +1,1 @@
-"""report/figures"""
+"""Pure functions from results to plotly figures; colours and template in :mod:`.style`."""

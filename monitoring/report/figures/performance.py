@@ -1,6 +1,8 @@
-"""Pure plotly figures of realized and estimated performance, comparisons and diagnoses.
+"""Pure plotly figures of realized and estimated performance over time, and diagnoses.
 
-Colours follow :mod:`monitoring.figures`: the reference is always
+One window beside the reference (confusion matrices, reliability, residuals)
+is drawn by :mod:`monitoring.report.figures.comparison`. Colours follow
+:mod:`monitoring.report.figures.style`: the reference is always
 ``REFERENCE_COLOUR`` and production windows ``CURRENT_COLOUR``. Windows whose
 labels have not arrived are shaded and labelled "labels pending"; their
 metrics are gaps, never zeros. Estimated performance is the dashed line with
@@ -9,25 +11,22 @@ its own lighter interval band.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
-import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from monitoring.performance.comparison import ConfusionMatrix, WindowComparison
-from monitoring.performance.errors_drift import Diagnosis, WindowDiagnosis
+from monitoring.performance.diagnosis import Diagnosis, WindowDiagnosis
 from monitoring.performance.estimation import EstimationResult
 from monitoring.performance.metrics import metric_info
 from monitoring.performance.realized import PerformanceResult, WindowPerformance
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
-    FONT,
     NEUTRAL_COLOUR,
     REFERENCE_COLOUR,
-    TEMPLATE,
+    performance_style,
+    rgba,
 )
+from monitoring.timeutil import span_label
 
 ALERT_COLOUR = "#D62728"
 DIAGNOSIS_COLOURS: dict[Diagnosis, str] = {
@@ -103,7 +102,7 @@ def metric_figure(
         legend=_LEGEND,
         hovermode="closest",
     )
-    return _style(fig, height=400)
+    return performance_style(fig, height=400)
 
 
 def coverage_figure(result: PerformanceResult, title: str = "Label coverage") -> go.Figure:
@@ -129,125 +128,7 @@ def coverage_figure(result: PerformanceResult, title: str = "Label coverage") ->
         yaxis={"title": "labelled", "range": [0, 1.05], "tickformat": ".0%"},
         bargap=0.15,
     )
-    return _style(fig, height=220)
-
-
-def confusion_figure(comparison: WindowComparison) -> go.Figure:
-    """Confusion matrices of the reference and the window, side by side, as row shares."""
-    ref, win = comparison.reference_confusion, comparison.window_confusion
-    if ref is None or win is None:
-        return _message_figure("Confusion matrices apply to classifiers only")
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        horizontal_spacing=0.12,
-        subplot_titles=(f"Reference · {ref.n:,} labelled", f"Window · {win.n:,} labelled"),
-    )
-    for col, matrix, colour in ((1, ref, REFERENCE_COLOUR), (2, win, CURRENT_COLOUR)):
-        fig.add_trace(_heatmap(matrix, colour), row=1, col=col)
-        fig.update_xaxes(title_text="predicted class", type="category", row=1, col=col)
-        fig.update_yaxes(
-            title_text="actual class" if col == 1 else None,
-            type="category",
-            autorange="reversed",
-            row=1,
-            col=col,
-        )
-    fig.update_layout(title={"text": "Confusion matrix: share of each actual class", "x": 0})
-    fig.update_annotations(font_size=13)
-    return _style(fig, height=420)
-
-
-def reliability_figure(comparison: WindowComparison, min_rows: int = 10) -> go.Figure:
-    """Observed positive rate against mean score per score bin, reference vs window.
-
-    Bins with fewer than ``min_rows`` rows are left out: a rate from a
-    handful of rows is noise. Marker area grows with the bin's rows.
-    """
-    ref, win = comparison.reference_reliability, comparison.window_reliability
-    if ref is None or win is None:
-        return _message_figure("Reliability curves need a binary model with a score column")
-    fig = go.Figure()
-    fig.add_scatter(
-        x=[0, 1],
-        y=[0, 1],
-        mode="lines",
-        name="perfectly calibrated",
-        line={"color": NEUTRAL_COLOUR, "dash": "dash", "width": 1},
-        hoverinfo="skip",
-    )
-    for curve, name, colour in (
-        (ref, f"reference ({ref.n:,})", REFERENCE_COLOUR),
-        (win, f"window ({win.n:,})", CURRENT_COLOUR),
-    ):
-        keep = curve.counts >= max(min_rows, 1)
-        sizes = 6 + 10 * np.sqrt(curve.counts[keep] / max(int(curve.counts.max()), 1))
-        fig.add_scatter(
-            x=curve.mean_score[keep],
-            y=curve.observed[keep],
-            mode="lines+markers",
-            name=name,
-            line={"color": colour},
-            marker={"color": colour, "size": sizes},
-            customdata=curve.counts[keep],
-            hovertemplate=(
-                "mean score %{x:.2f}: %{y:.1%} positive (%{customdata:,} rows)<extra></extra>"
-            ),
-        )
-    fig.update_layout(
-        title={"text": "Reliability: observed positive rate by score", "x": 0},
-        xaxis={"title": "mean score in bin", "range": [0, 1]},
-        yaxis={"title": "observed share positive", "range": [0, 1], "tickformat": ".0%"},
-        # Inside, top left: the curves hug the diagonal, so that corner stays empty.
-        legend={
-            "x": 0.02,
-            "y": 0.98,
-            "xanchor": "left",
-            "yanchor": "top",
-            "bgcolor": _rgba("#FFFFFF", 0.8),
-        },
-    )
-    return _style(fig, height=420)
-
-
-def residual_figure(comparison: WindowComparison) -> go.Figure:
-    """Residual (target − prediction) densities of the reference and the window, overlaid."""
-    hist = comparison.residuals
-    if hist is None:
-        return _message_figure("Residuals apply to regression models only")
-    centres = (hist.edges[:-1] + hist.edges[1:]) / 2
-    width = float(np.diff(hist.edges)[0])
-    fig = go.Figure()
-    for density, n, mean, name, colour in (
-        (
-            hist.reference_density,
-            hist.reference_n,
-            hist.reference_mean,
-            "reference",
-            REFERENCE_COLOUR,
-        ),
-        (hist.window_density, hist.window_n, hist.window_mean, "window", CURRENT_COLOUR),
-    ):
-        fig.add_bar(
-            x=centres,
-            y=density,
-            width=width,
-            name=f"{name} ({n:,})",
-            marker={"color": colour},
-            opacity=0.55,
-            hovertemplate="residual %{x:.3g}: density %{y:.3g}<extra></extra>",
-        )
-        if mean is not None:
-            fig.add_vline(x=mean, line={"color": colour, "dash": "dash", "width": 1.5})
-    fig.update_layout(
-        barmode="overlay",
-        bargap=0,
-        title={"text": "Residual distribution (dashed: mean residual)", "x": 0},
-        xaxis_title="residual (target − prediction)",
-        yaxis_title="density",
-        legend=_LEGEND,
-    )
-    return _style(fig, height=400)
+    return performance_style(fig, height=220)
 
 
 def diagnosis_figure(diagnoses: Sequence[WindowDiagnosis], title: str = "Diagnosis") -> go.Figure:
@@ -267,7 +148,7 @@ def diagnosis_figure(diagnoses: Sequence[WindowDiagnosis], title: str = "Diagnos
             orientation="h",
             name=kind.label,
             marker={"color": DIAGNOSIS_COLOURS[kind], "line": {"color": "white", "width": 1}},
-            hovertext=[f"{_span(d.start, d.end)}<br>{_wrap(d.explanation)}" for d in chosen],
+            hovertext=[f"{span_label(d.start, d.end)}<br>{_wrap(d.explanation)}" for d in chosen],
             hoverinfo="text",
         )
     fig.update_layout(
@@ -277,7 +158,7 @@ def diagnosis_figure(diagnoses: Sequence[WindowDiagnosis], title: str = "Diagnos
         yaxis={"visible": False},
         legend=_LEGEND,
     )
-    return _style(fig, height=190)
+    return performance_style(fig, height=190)
 
 
 def _add_realized(
@@ -330,7 +211,7 @@ def _add_estimate(fig: go.Figure, estimate: EstimationResult, metric: str) -> No
             x=x + x[::-1],
             y=[v.upper for v in values] + [v.lower for v in values][::-1],
             fill="toself",
-            fillcolor=_rgba(CURRENT_COLOUR, 0.12),
+            fillcolor=rgba(CURRENT_COLOUR, 0.12),
             line={"width": 0},
             name="estimate interval",
             legendgroup="estimate",
@@ -374,48 +255,12 @@ def _shade_pending(fig: go.Figure, windows: Sequence[WindowPerformance]) -> None
         )
 
 
-def _heatmap(matrix: ConfusionMatrix, colour: str) -> go.Heatmap:
-    shares = matrix.normalised()
-    text = [
-        [
-            f"{count:,}<br>{'' if np.isnan(share) else f'{share:.0%}'}"
-            for count, share in zip(row, srow, strict=True)
-        ]
-        for row, srow in zip(matrix.counts, shares, strict=True)
-    ]
-    labels = list(matrix.labels)
-    return go.Heatmap(
-        z=shares,
-        x=labels,
-        y=labels,
-        text=text,
-        texttemplate="%{text}",
-        zmin=0,
-        zmax=1,
-        colorscale=[[0, "#FFFFFF"], [1, colour]],
-        showscale=False,
-        hovertemplate="actual %{y}, predicted %{x}: %{text}<extra></extra>",
-    )
-
-
-def _message_figure(text: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False})
-    return _style(fig, height=200)
-
-
 def _unit(result: PerformanceResult) -> str:
-    return f"{result.rows:,} rows" if result.rows is not None else (result.period or "window")
+    return result.plan.unit
 
 
 def _x_title(result: PerformanceResult) -> str:
-    return "window starting" if result.rows is not None else f"{result.period} starting"
-
-
-def _span(start: dt.datetime, end: dt.datetime) -> str:
-    fmt = "%Y-%m-%d" if start.time() == dt.time() and end.time() == dt.time() else "%Y-%m-%d %H:%M"
-    return f"{start:{fmt}} → {end:{fmt}}"
+    return "window starting" if result.plan.rows is not None else f"{result.plan.period} starting"
 
 
 def _wrap(text: str, width: int = 70) -> str:
@@ -428,15 +273,3 @@ def _wrap(text: str, width: int = 70) -> str:
         else:
             current = f"{current} {word}".strip()
     return "<br>".join([*lines, current])
-
-
-def _rgba(hex_colour: str, alpha: float) -> str:
-    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
-
-
-def _style(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        template=TEMPLATE, font=FONT, margin={"l": 70, "r": 20, "t": 70, "b": 55}, height=height
-    )
-    return fig

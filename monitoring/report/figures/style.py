@@ -108,3 +108,24 @@ def style_figure(fig: go.Figure, height: int = 360) -> go.Figure:
         template=TEMPLATE, font=FONT, margin={"l": 60, "r": 20, "t": 60, "b": 50}, height=height
     )
     return fig
+
+
+def performance_style(fig: go.Figure, height: int) -> go.Figure:
+    """:func:`style_figure` with the wider margins of the performance charts' axis titles."""
+    style_figure(fig, height)
+    fig.update_layout(margin={"l": 70, "r": 20, "t": 70, "b": 55})
+    return fig
+
+
+def message_figure(text: str) -> go.Figure:
+    """A small empty chart that says why there is nothing to draw."""
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False})
+    return performance_style(fig, height=200)
+
+
+def rgba(hex_colour: str, alpha: float) -> str:
+    """``#RRGGBB`` with an opacity, as plotly's ``rgba(r,g,b,a)``."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"

@@ -22,8 +22,8 @@ from monitoring.report.figures.style import (
     TEMPLATE,
 )
 from monitoring.store.annotations import Annotation
-from monitoring.store.reads import Bounds
-from monitoring.timeline.engine import Timeline, WindowDrift
+from monitoring.timeline.report import Timeline, WindowDrift
+from monitoring.timeutil import Bounds
 
 DRIFT_COLOUR = "#C0392B"
 EFFECT_SCALE = [[0.0, "#F7FBFF"], [0.35, "#9ECAE1"], [0.7, "#F4A582"], [1.0, "#B2182B"]]

@@ -1,0 +1,166 @@
+"""One window against the reference, drawn: confusion matrices, reliability curves, residuals.
+
+The data comes from :func:`monitoring.performance.comparison.compare_with_reference`;
+the reference is always drawn in ``REFERENCE_COLOUR`` and the window in
+``CURRENT_COLOUR``, as on every chart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from monitoring.performance.comparison import ConfusionMatrix, WindowComparison
+from monitoring.report.figures.style import (
+    CURRENT_COLOUR,
+    NEUTRAL_COLOUR,
+    REFERENCE_COLOUR,
+    message_figure,
+    performance_style,
+    rgba,
+)
+
+_LEGEND = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"}
+
+
+def confusion_figure(comparison: WindowComparison) -> go.Figure:
+    """Confusion matrices of the reference and the window, side by side, as row shares."""
+    ref, win = comparison.reference_confusion, comparison.window_confusion
+    if ref is None or win is None:
+        return message_figure("Confusion matrices apply to classifiers only")
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.12,
+        subplot_titles=(f"Reference · {ref.n:,} labelled", f"Window · {win.n:,} labelled"),
+    )
+    for col, matrix, colour in ((1, ref, REFERENCE_COLOUR), (2, win, CURRENT_COLOUR)):
+        fig.add_trace(_heatmap(matrix, colour), row=1, col=col)
+        fig.update_xaxes(title_text="predicted class", type="category", row=1, col=col)
+        fig.update_yaxes(
+            title_text="actual class" if col == 1 else None,
+            type="category",
+            autorange="reversed",
+            row=1,
+            col=col,
+        )
+    fig.update_layout(title={"text": "Confusion matrix: share of each actual class", "x": 0})
+    fig.update_annotations(font_size=13)
+    return performance_style(fig, height=420)
+
+
+def reliability_figure(comparison: WindowComparison, min_rows: int = 10) -> go.Figure:
+    """Observed positive rate against mean score per score bin, reference vs window.
+
+    Bins with fewer than ``min_rows`` rows are left out: a rate from a
+    handful of rows is noise. Marker area grows with the bin's rows.
+    """
+    ref, win = comparison.reference_reliability, comparison.window_reliability
+    if ref is None or win is None:
+        return message_figure("Reliability curves need a binary model with a score column")
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        name="perfectly calibrated",
+        line={"color": NEUTRAL_COLOUR, "dash": "dash", "width": 1},
+        hoverinfo="skip",
+    )
+    for curve, name, colour in (
+        (ref, f"reference ({ref.n:,})", REFERENCE_COLOUR),
+        (win, f"window ({win.n:,})", CURRENT_COLOUR),
+    ):
+        keep = curve.counts >= max(min_rows, 1)
+        sizes = 6 + 10 * np.sqrt(curve.counts[keep] / max(int(curve.counts.max()), 1))
+        fig.add_scatter(
+            x=curve.mean_score[keep],
+            y=curve.observed[keep],
+            mode="lines+markers",
+            name=name,
+            line={"color": colour},
+            marker={"color": colour, "size": sizes},
+            customdata=curve.counts[keep],
+            hovertemplate=(
+                "mean score %{x:.2f}: %{y:.1%} positive (%{customdata:,} rows)<extra></extra>"
+            ),
+        )
+    fig.update_layout(
+        title={"text": "Reliability: observed positive rate by score", "x": 0},
+        xaxis={"title": "mean score in bin", "range": [0, 1]},
+        yaxis={"title": "observed share positive", "range": [0, 1], "tickformat": ".0%"},
+        # Inside, top left: the curves hug the diagonal, so that corner stays empty.
+        legend={
+            "x": 0.02,
+            "y": 0.98,
+            "xanchor": "left",
+            "yanchor": "top",
+            "bgcolor": rgba("#FFFFFF", 0.8),
+        },
+    )
+    return performance_style(fig, height=420)
+
+
+def residual_figure(comparison: WindowComparison) -> go.Figure:
+    """Residual (target − prediction) densities of the reference and the window, overlaid."""
+    hist = comparison.residuals
+    if hist is None:
+        return message_figure("Residuals apply to regression models only")
+    centres = (hist.edges[:-1] + hist.edges[1:]) / 2
+    width = float(np.diff(hist.edges)[0])
+    fig = go.Figure()
+    for density, n, mean, name, colour in (
+        (
+            hist.reference_density,
+            hist.reference_n,
+            hist.reference_mean,
+            "reference",
+            REFERENCE_COLOUR,
+        ),
+        (hist.window_density, hist.window_n, hist.window_mean, "window", CURRENT_COLOUR),
+    ):
+        fig.add_bar(
+            x=centres,
+            y=density,
+            width=width,
+            name=f"{name} ({n:,})",
+            marker={"color": colour},
+            opacity=0.55,
+            hovertemplate="residual %{x:.3g}: density %{y:.3g}<extra></extra>",
+        )
+        if mean is not None:
+            fig.add_vline(x=mean, line={"color": colour, "dash": "dash", "width": 1.5})
+    fig.update_layout(
+        barmode="overlay",
+        bargap=0,
+        title={"text": "Residual distribution (dashed: mean residual)", "x": 0},
+        xaxis_title="residual (target − prediction)",
+        yaxis_title="density",
+        legend=_LEGEND,
+    )
+    return performance_style(fig, height=400)
+
+
+def _heatmap(matrix: ConfusionMatrix, colour: str) -> go.Heatmap:
+    shares = matrix.normalised()
+    text = [
+        [
+            f"{count:,}<br>{'' if np.isnan(share) else f'{share:.0%}'}"
+            for count, share in zip(row, srow, strict=True)
+        ]
+        for row, srow in zip(matrix.counts, shares, strict=True)
+    ]
+    labels = list(matrix.labels)
+    return go.Heatmap(
+        z=shares,
+        x=labels,
+        y=labels,
+        text=text,
+        texttemplate="%{text}",
+        zmin=0,
+        zmax=1,
+        colorscale=[[0, "#FFFFFF"], [1, colour]],
+        showscale=False,
+        hovertemplate="actual %{y}, predicted %{x}: %{text}<extra></extra>",
+    )

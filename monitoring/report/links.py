@@ -1,0 +1,38 @@
+"""The app's URL contract: the query parameters a link sets, and links the library builds.
+
+The app reads these names (``ui/url.py``, the sidebar and each page) and the
+alerts of ``python -m monitoring check`` build their deep links with them,
+so both sides change together. ``from``/``to`` are the sidebar's production
+window (days, both included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from monitoring.store.windows import WindowPlan
+from monitoring.timeutil import TICK
+
+DEFAULT_APP_URL = "http://localhost:8501"
+MODEL, FROM, TO = "model", "from", "to"
+PERIOD, ROWS, FEATURE, DETECTOR, CORRECTION = "period", "rows", "feature", "detector", "correction"
+METRIC, WINDOW = "metric", "window"
+ALPHA, MIN_EFFECT, REF_FROM, REF_TO = "alpha", "min_effect", "ref_from", "ref_to"
+
+
+def timeline_link(
+    app_url: str, model: str, window: tuple[dt.datetime, dt.datetime], plan: WindowPlan
+) -> str:
+    """Deep link to the Timeline page: ``window`` as the production window, cut as ``plan``."""
+    start, end = window
+    params = {
+        MODEL: model,
+        FROM: start.date().isoformat(),
+        TO: (end - TICK).date().isoformat(),
+    }
+    if plan.rows is not None:
+        params[PERIOD], params[ROWS] = ROWS, str(plan.rows)
+    elif plan.period is not None:
+        params[PERIOD] = plan.period
+    return f"{app_url.rstrip('/')}/timeline?{urlencode(params)}"

@@ -1,0 +1,181 @@
+"""The SQL of stored results: drift runs and timeline windows, with their watermarks.
+
+What a result *is* belongs to its engine (:mod:`monitoring.drift.results`,
+:mod:`monitoring.timeline.results` build the rows and read them back); this
+module only writes and reads the rows. The **watermark** of a result is the
+newest import of the model whose time range overlaps the result's windows
+when it was computed: a later overlapping import raises it and makes the
+stored result stale.
+
+Two sessions may compute the same question at once: saving is then "last
+writer wins" inside one transaction each, and a writer that loses DuckDB's
+conflict check leaves the other's (equal) result in place instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from monitoring.store.connection import Store
+from monitoring.store.sql import abandon
+from monitoring.timeutil import Bounds
+
+_BOUNDS_VIEW = "dw_result_bounds"
+_NEW_ROWS = "dw_result_new_rows"
+WINDOW_COLUMNS = (
+    "config_key", "model", "window_start", "window_end", "rows", "status", "threshold", "drifted",
+    "watermark", "computed_at",
+)  # fmt: skip
+CELL_COLUMNS = (
+    "config_key", "window_start", "window_end", "position", "feature", "kind", "status", "n",
+    "missing", "statistic", "p_value", "effect", "drifted",
+)  # fmt: skip
+
+
+def import_watermark(store: Store, model: str, windows: Sequence[Bounds]) -> int:
+    """The newest import id of ``model`` whose time range overlaps any of ``windows`` (0: none)."""
+    overlaps = " OR ".join(
+        f"(ts_min < $w{i}_end AND ts_max >= $w{i}_start)" for i in range(len(windows))
+    )
+    params: dict[str, Any] = {"model": model}
+    for i, (start, end) in enumerate(windows):
+        params[f"w{i}_start"], params[f"w{i}_end"] = start, end
+    frame = store.query(
+        f"SELECT coalesce(max(id), 0) AS id FROM dw_imports WHERE model = $model AND ({overlaps})",
+        params,
+    )
+    return int(frame["id"].iloc[0])
+
+
+def load_run(store: Store, key: str) -> tuple[str, int] | None:
+    """The stored report document (JSON text) under ``key`` and its watermark, if any."""
+    with store.connect() as con:
+        rows = con.execute(
+            "SELECT report, watermark FROM dw_drift_runs WHERE key = ? ORDER BY computed_at DESC",
+            [key],
+        ).fetchall()
+    return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+
+def save_run(store: Store, key: str, run: Sequence[Any], columns: Sequence[Sequence[Any]]) -> None:
+    """Replace the run under ``key``: its row in ``dw_drift_runs``, its ``dw_drift_columns``."""
+    with store.connect() as con:
+        con.begin()
+        try:
+            con.execute("DELETE FROM dw_drift_columns WHERE key = ?", [key])
+            con.execute("DELETE FROM dw_drift_runs WHERE key = ?", [key])
+            con.execute(f"INSERT INTO dw_drift_runs VALUES ({_marks(len(run))})", list(run))
+            if columns:
+                con.executemany(
+                    f"INSERT INTO dw_drift_columns VALUES ({_marks(len(columns[0]))})",
+                    [list(c) for c in columns],
+                )
+            con.commit()
+        except duckdb.TransactionException:
+            abandon(con)  # another session saved the same question meanwhile: keep theirs
+        except BaseException:
+            abandon(con)
+            raise
+
+
+def window_watermarks(
+    con: duckdb.DuckDBPyConnection, model: str, reference: Bounds, windows: Sequence[Bounds]
+) -> dict[Bounds, int]:
+    """Per window, the newest import overlapping it or the reference (0: none), in one query."""
+    if not windows:
+        return {}
+    con.register(_BOUNDS_VIEW, _bounds_frame(windows))
+    rows = con.execute(
+        f"""
+        SELECT b.ws, b.we, coalesce(max(i.id), 0)
+        FROM {_BOUNDS_VIEW} b LEFT JOIN dw_imports i ON i.model = $model AND (
+            (i.ts_min < b.we AND i.ts_max >= b.ws) OR (i.ts_min < $re AND i.ts_max >= $rs))
+        GROUP BY b.ws, b.we
+        """,
+        {"model": model, "rs": reference[0], "re": reference[1]},
+    ).fetchall()
+    return {(_py(a), _py(b)): int(mark) for a, b, mark in rows}
+
+
+def load_windows(
+    con: duckdb.DuckDBPyConnection, key: str, windows: Sequence[Bounds]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The stored window rows and cell rows under ``key`` among ``windows``.
+
+    Window rows: start, end, rows, status, threshold, drifted, watermark; cell
+    rows: start, end, then the cell's columns from ``feature`` on, in position order.
+    """
+    if not windows:
+        return [], []
+    con.register(_BOUNDS_VIEW, _bounds_frame(windows))
+    heads = con.execute(
+        f"SELECT w.window_start, w.window_end, w.rows, w.status, w.threshold, w.drifted, "
+        f"w.watermark FROM dw_timeline_windows w JOIN {_BOUNDS_VIEW} b "
+        f"ON w.window_start = b.ws AND w.window_end = b.we WHERE w.config_key = $key",
+        {"key": key},
+    ).fetchall()
+    cells = con.execute(
+        f"SELECT c.window_start, c.window_end, c.feature, c.kind, c.status, c.n, c.missing, "
+        f"c.statistic, c.p_value, c.effect, c.drifted FROM dw_timeline_cells c "
+        f"JOIN {_BOUNDS_VIEW} b ON c.window_start = b.ws AND c.window_end = b.we "
+        f"WHERE c.config_key = $key ORDER BY c.window_start, c.position",
+        {"key": key},
+    ).fetchall()
+    return [(_py(r[0]), _py(r[1]), *r[2:]) for r in heads], [
+        (_py(r[0]), _py(r[1]), *r[2:]) for r in cells
+    ]
+
+
+def save_windows(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    heads: Sequence[Sequence[Any]],
+    cells: Sequence[Sequence[Any]],
+) -> None:
+    """Replace the windows of ``heads`` (rows of :data:`WINDOW_COLUMNS`) and their cells."""
+    if not heads:
+        return
+    con.begin()
+    try:
+        con.register(_BOUNDS_VIEW, _bounds_frame([(h[2], h[3]) for h in heads]))
+        for table in ("dw_timeline_cells", "dw_timeline_windows"):
+            con.execute(
+                f"DELETE FROM {table} WHERE config_key = $key AND (window_start, window_end) "
+                f"IN (SELECT (ws, we) FROM {_BOUNDS_VIEW})",
+                {"key": key},
+            )
+        # Whole frames, not executemany: one INSERT per row costs ~0.4 ms each.
+        for table, rows, names in (
+            ("dw_timeline_windows", heads, WINDOW_COLUMNS),
+            ("dw_timeline_cells", cells, CELL_COLUMNS),
+        ):
+            con.register(_NEW_ROWS, pd.DataFrame([list(r) for r in rows], columns=list(names)))
+            con.execute(f"INSERT INTO {table} SELECT * FROM {_NEW_ROWS}")
+        con.commit()
+    except duckdb.TransactionException:
+        abandon(con)  # another session stored the same windows meanwhile: keep theirs
+    except BaseException:
+        abandon(con)
+        raise
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _bounds_frame(windows: Sequence[Bounds]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ws": pd.Series([w[0] for w in windows], dtype="datetime64[us]"),
+            "we": pd.Series([w[1] for w in windows], dtype="datetime64[us]"),
+        }
+    )
+
+
+def _py(value: Any) -> dt.datetime:
+    return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value

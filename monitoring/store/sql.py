@@ -1,0 +1,41 @@
+"""The small pieces every SQL text of the store is built from.
+
+Identifiers (table and column names come from specs, which users write) pass
+through :func:`quote_ident`; values are always parameters, never text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import duckdb
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier for DuckDB, doubling any embedded double quote."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def first_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """The first row of a result, read to the end: DuckDB 2 refuses work after a half-read one."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
+def abandon(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if DuckDB still holds one.
+
+    A failed statement (a write conflict, a full disk) can end the transaction
+    itself; rolling back then raises "no transaction is active", which would
+    hide the real cause. Callers re-raise the cause after this.
+    """
+    with contextlib.suppress(duckdb.TransactionException):
+        con.rollback()
+
+
+def only_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The single row of an aggregate query."""
+    row = first_row(result)
+    assert row is not None, "an aggregate query returns one row"
+    return row

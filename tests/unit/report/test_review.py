@@ -1,0 +1,118 @@
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from monitoring import log_records
+from monitoring.cli.main import main
+from monitoring.errors import MonitoringError
+from monitoring.report.review import drift_pack
+from monitoring.store.connection import Store
+from tests.conftest import tiny_spec
+
+D = dt.datetime
+
+
+@pytest.fixture
+def hostile(store: Store) -> Store:
+    """A model whose categorical feature is named like a spreadsheet formula; the plan shifts."""
+    rng = pd.Series(range(120))
+    frame = pd.DataFrame(
+        {
+            "ts": pd.date_range("2024-01-01", periods=120, freq="12h"),
+            "age": (rng % 17).astype(float) + (rng >= 62) * 9.0,
+            "income": (rng * 37 % 101).astype(float),
+            "@plan": ["basic" if i < 62 or i % 4 else "=pro" for i in range(120)],
+            "pred": [str(i % 2) for i in range(120)],
+            "score": [0.2 + 0.6 * (i % 2) for i in range(120)],
+            "label": [str(i % 2) for i in range(120)],
+        }
+    )
+    log_records(frame, tiny_spec(categorical_features=("@plan",)), db=store.path)
+    return store
+
+
+def test_pack_holds_volume_features_outputs_and_the_table(hostile: Store) -> None:
+    pack = drift_pack(hostile, "churn", (D(2024, 2, 1), D(2024, 3, 1)))
+    names = [c.name for c in pack.charts]
+    assert names[0] == "volume" and "feature_age" in names
+    assert {"output_pred", "output_score"} <= set(names)
+    assert "performance_f1" in names
+    assert [t.name for t in pack.tables] == ["drift", "performance"]
+    assert any(line.startswith("## Performance vs reference band (f1") for line in pack.summary)
+    assert set(pack.tables[0].frame["column"]) == {"age", "income", "@plan", "pred", "score"}
+    assert pack.title == "Drift review: churn, 2024-02-01 → 2024-02-29"
+    assert "## Verdict" in pack.summary and any("features: **" in s for s in pack.summary)
+    assert pack.context.reference == "2024-01-01 → 2024-01-31"
+
+
+def test_annotations_in_range_are_summarised(hostile: Store) -> None:
+    from monitoring.store.annotations import add_annotation
+
+    add_annotation(hostile, "churn", D(2024, 2, 10), "model v2 deployed")
+    add_annotation(hostile, "churn", D(2024, 6, 1), "outside both windows")
+    pack = drift_pack(hostile, "churn", (D(2024, 2, 1), D(2024, 3, 1)))
+    assert "- 2024-02-10: model v2 deployed" in pack.summary
+    assert not any("outside both windows" in line for line in pack.summary)
+
+
+def test_parts_can_be_left_out(hostile: Store) -> None:
+    pack = drift_pack(
+        hostile, "churn", (D(2024, 2, 1), D(2024, 3, 1)), include=frozenset({"outputs"})
+    )
+    assert [c.name for c in pack.charts] == ["output_pred", "output_score"]
+    assert pack.tables == ()
+    with pytest.raises(MonitoringError, match=r"unknown pack part\(s\) \['logo'\]"):
+        drift_pack(hostile, "churn", (D(2024, 2, 1), D(2024, 3, 1)), include=frozenset({"logo"}))
+
+
+def test_export_command_writes_the_zip(hostile: Store, tmp_path: Path) -> None:
+    out = tmp_path / "pack.zip"
+    code = main(
+        [
+            "export",
+            "--db",
+            str(hostile.path),
+            "--model",
+            "churn",
+            "--current",
+            "2024-02-01:2024-03-01",
+            "--formats",
+            "html",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    archive = zipfile.ZipFile(io.BytesIO(out.read_bytes()))
+    names = set(archive.namelist())
+    assert {"summary.md", "report.html", "tables/drift.csv", "charts/volume.html"} <= names
+    table = archive.read("tables/drift.csv").decode()
+    assert "'@plan" in table and "\n@plan" not in table  # formula-like cell neutralised
+    assert "# Drift review: churn" in archive.read("summary.md").decode()
+
+
+def test_export_command_refuses_unknown_formats(
+    hostile: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "export",
+                "--db",
+                str(hostile.path),
+                "--model",
+                "churn",
+                "--current",
+                "2024-02-01:2024-03-01",
+                "--formats",
+                "png,gif",
+                "--out",
+                str(tmp_path / "x.zip"),
+            ]
+        )
+    assert exit_.value.code == 2
+    assert "unknown format(s) ['gif']" in capsys.readouterr().err

@@ -1,0 +1,42 @@
+"""Every table is created in one place, once per database file per process, never on reads."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from monitoring.store import tables
+from monitoring.store.connection import Store
+
+
+def test_metadata_is_created_once_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(tmp_path / "a.duckdb")
+    assert store.models() == []  # the first connection creates the metadata
+    executed: list[str] = []
+    original = tables.ensure
+
+    def spy(con: duckdb.DuckDBPyConnection, path: Path, created: bool) -> None:
+        real_execute = con.execute
+
+        class Recording:
+            def execute(self, sql: str, *args: object) -> object:
+                executed.append(sql)
+                return real_execute(sql, *args)
+
+        original(Recording(), path, created)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tables, "ensure", spy)
+    store.models()
+    Store(tmp_path / "a.duckdb").data_version()
+    assert executed == []  # later connections, even through another Store, run no DDL
+    fresh = tmp_path / "b.duckdb"
+    Store(fresh).models()
+    assert len(executed) == 1 and "CREATE TABLE IF NOT EXISTS dw_models" in executed[0]
+
+
+def test_a_file_made_again_under_the_same_name_gets_its_tables(tmp_path: Path) -> None:
+    path = tmp_path / "db.duckdb"
+    assert Store(path).models() == []
+    for _ in range(3):  # a deleted file's inode is often given to the next new file
+        path.unlink()
+        assert Store(path).models() == [] and Store(path).data_version() == 0

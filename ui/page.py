@@ -1,0 +1,45 @@
+"""What every page does first: route, title, the sidebar's selection, and one error boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from monitoring.errors import MonitoringError
+from ui.router import require_router
+from ui.sidebar import Selection, current_selection
+
+NO_MODELS = (
+    "No models yet. Import records with `python -m monitoring import FILE --spec SPEC.toml`, "
+    "or build the demo with `python -m monitoring demo`."
+)
+
+
+def start(title: str) -> Selection:
+    """Route through the app, draw the title, and return the sidebar's selection.
+
+    Without any model the page says how to add one and stops.
+    """
+    require_router()
+    st.title(title)
+    selection = current_selection()
+    if selection is None:
+        st.info(NO_MODELS)
+        st.stop()
+    return selection
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Show a :class:`MonitoringError` raised inside as a plain message, then stop the page.
+
+    The library's errors always name what is at fault (model, column, value),
+    so the message is all a user needs; anything else is a bug and shows as one.
+    """
+    try:
+        yield
+    except MonitoringError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
