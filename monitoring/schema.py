@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ def span_label(start: dt.datetime, end: dt.datetime) -> str:
     return f"{_short(start)} → {_short(end)}"
 
 
+QUALITY_SIGNALS = ("missing", "out_of_range", "unseen", "volume")
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "brier")
 REGRESSION_METRICS = ("mae", "rmse", "mape", "r2")
 
@@ -54,7 +56,9 @@ class AlertRules:
     tested features (0–1); ``features`` breach when any of them drifted;
     ``min_metrics`` / ``max_metrics`` are (metric, bound) pairs that breach when
     a realized metric falls below / rises above its bound; ``band_metrics``
-    breach when the metric leaves its reference band.
+    breach when the metric leaves its reference band; ``quality`` names
+    data-quality signals (:data:`QUALITY_SIGNALS`) that breach when beyond
+    their calibrated usual range.
     """
 
     drifted_share: float | None = None
@@ -62,6 +66,7 @@ class AlertRules:
     min_metrics: tuple[tuple[str, float], ...] = ()
     max_metrics: tuple[tuple[str, float], ...] = ()
     band_metrics: tuple[str, ...] = ()
+    quality: tuple[str, ...] = ()
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -92,6 +97,7 @@ class ModelSpec:
     positive_label: str | None = None
     description: str = ""
     alerts: AlertRules = AlertRules()
+    baseline: str = "whole"
 
     def __post_init__(self) -> None:
         _check(self)
@@ -160,6 +166,7 @@ class ModelSpec:
             min_metrics=tuple((m, float(v)) for m, v in alerts.get("min_metrics", ())),
             max_metrics=tuple((m, float(v)) for m, v in alerts.get("max_metrics", ())),
             band_metrics=tuple(alerts.get("band_metrics", ())),
+            quality=tuple(alerts.get("quality", ())),
         )
         return cls(reference=reference, alerts=rules, **fields)
 
@@ -194,6 +201,7 @@ def spec_from_dict(raw: dict[str, Any]) -> ModelSpec:
         "features",
         "reference",
         "alerts",
+        "baseline",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -225,11 +233,12 @@ def spec_from_dict(raw: dict[str, Any]) -> ModelSpec:
             _moment(reference["end"], "reference.end"),
         ),
         alerts=_alerts(raw.get("alerts", {})),
+        baseline=str(raw.get("baseline", "whole")),
     )
 
 
 def _alerts(raw: Any) -> AlertRules:
-    known = {"drifted_share", "features", "min_metrics", "max_metrics", "band_metrics"}
+    known = {"drifted_share", "features", "min_metrics", "max_metrics", "band_metrics", "quality"}
     if not isinstance(raw, dict) or set(raw) - known:
         raise SpecError(f"[alerts] must be a table with keys among {sorted(known)}")
     share = raw.get("drifted_share")
@@ -241,6 +250,7 @@ def _alerts(raw: Any) -> AlertRules:
         min_metrics=_bounds(raw.get("min_metrics", {}), "alerts.min_metrics"),
         max_metrics=_bounds(raw.get("max_metrics", {}), "alerts.max_metrics"),
         band_metrics=_names(raw.get("band_metrics", []), "alerts.band_metrics"),
+        quality=_names(raw.get("quality", []), "alerts.quality"),
     )
 
 
@@ -277,6 +287,16 @@ def _check(spec: ModelSpec) -> None:
     if spec.positive_label is not None and spec.task != "binary":
         raise SpecError("positive_label is only for binary models")
     _check_alerts(spec)
+    _check_baseline(spec)
+
+
+def _check_baseline(spec: ModelSpec) -> None:
+    # The same words as monitoring.drift.config.Baseline, which the schema must not import.
+    if not re.fullmatch(r"whole|seasonal|rolling:[1-9][0-9]*", spec.baseline):
+        raise SpecError(
+            f"baseline {spec.baseline!r} is not 'whole', 'seasonal' or 'rolling:N' "
+            "(the previous N windows)"
+        )
 
 
 def _check_alerts(spec: ModelSpec) -> None:
@@ -286,6 +306,12 @@ def _check_alerts(spec: ModelSpec) -> None:
     unknown = [f for f in rules.features if f not in spec.features]
     if unknown:
         raise SpecError(f"alerts.features {unknown} are not features of the model")
+    odd = [q for q in rules.quality if q not in QUALITY_SIGNALS]
+    if odd:
+        raise SpecError(
+            f"alerts.quality {odd} are not data-quality signals; valid ones are "
+            f"{list(QUALITY_SIGNALS)}"
+        )
     valid = REGRESSION_METRICS if spec.task == "regression" else CLASSIFICATION_METRICS
     wrong = [m for m in rules.metrics if m not in valid]
     if wrong:

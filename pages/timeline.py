@@ -10,6 +10,7 @@ with page.errors():
     notes = data.notes(selection.db.path, selection.model)
     view.counts(timeline)
     view.overview_charts(selection, timeline, notes)
+    view.ranking(selection, timeline, question)
     view.feature_chart(selection, timeline, notes)
     view.notes_section(selection, notes)
     view.multivariate_chart(selection, timeline, question)

@@ -24,6 +24,7 @@ from monitoring.demo import build_demo
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.engine import run_drift
 from monitoring.drift.online import OnlineReport, run_online
+from monitoring.errors import MonitoringError
 from monitoring.performance.comparison import WindowComparison, compare_with_reference
 from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
 from monitoring.performance.estimation import EstimationResult, estimate_performance
@@ -195,6 +196,16 @@ def online(db: Db, model: str, column: str) -> OnlineReport:
 def realized(db: Db, model: str, plan: WindowPlan) -> PerformanceResult:
     """Realized metrics, intervals, bands and alerts of every window."""
     return realized_performance(db.store, model, plan, resamples=PAGE_RESAMPLES)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Realized metrics per window…")
+def point_performance(db: Db, model: str, plan: WindowPlan) -> PerformanceResult | None:
+    """Realized metrics per window without intervals (for the Timeline's ranking); ``None``
+    when the model has no labels to compute them from."""
+    try:
+        return realized_performance(db.store, model, plan, resamples=0)
+    except MonitoringError:
+        return None
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner="Estimated performance…")

@@ -14,6 +14,8 @@ from monitoring.drift.config import (
     DEFAULT_MIN_EFFECT,
     DETECTOR_CHOICES,
     DETECTOR_LABELS,
+    RULE_LABELS,
+    RULES,
     DriftConfig,
 )
 from monitoring.drift.detectors import MULTIVARIATE, available
@@ -39,6 +41,7 @@ GRID_SIZE = 6
 DEFAULT_ALPHA = DriftConfig().p_threshold
 ALPHA_RANGE = (0.001, 0.2)
 EFFECT_RANGE = (0.0, 2.0)
+WINDOW_BASELINES = ("whole", "seasonal")
 
 
 @dataclass(frozen=True)
@@ -60,17 +63,25 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
     with window_col:
         current, label, chosen = _current_window(selection)
     detector, correction = method_choice(detector_col, correction_col, "drift")
-    reference, p_value, min_effect, cap = _thresholds(spec)
+    reference, p_value, min_effect, cap, rule, baseline = _thresholds(spec)
     url.publish(
         {
             links.DETECTOR: detector,
             links.CORRECTION: correction,
             links.ALPHA: None if p_value == DEFAULT_ALPHA else f"{p_value:g}",
             links.MIN_EFFECT: None if min_effect == DEFAULT_MIN_EFFECT else f"{min_effect:g}",
+            links.RULE: None if rule == "calibrated" else rule,
+            links.BASELINE: None if baseline == _spec_baseline(spec) else baseline,
         }
     )
     config = DriftConfig(
-        detector, correction, p_value, min_effect, cap if detector in MULTIVARIATE else None
+        detector,
+        correction,
+        p_value,
+        min_effect,
+        cap if detector in MULTIVARIATE else None,
+        rule=rule,
+        baseline=baseline,
     )
     return DriftQuestion(selection.db, selection.model, reference, current, label, config, chosen)
 
@@ -95,7 +106,8 @@ def method_choice(
         key=f"{prefix}_correction",
         horizontal=True,
         format_func=CORRECTION_LABELS.__getitem__,
-        help="Multiple-testing correction across features",
+        help="Multiple-testing correction across features, for the fixed rule (the calibrated "
+        "rule holds p-values to Bonferroni's level)",
     )
     return str(detector), str(correction)
 
@@ -139,14 +151,35 @@ def _current_window(selection: Selection) -> tuple[Bounds, str, SliceInfo | None
     return picked.bounds, f"{period} of {picked.start:%Y-%m-%d}", None
 
 
-def _thresholds(spec: ModelSpec) -> tuple[Bounds, float, float, int]:
-    """The reference window, α, the minimum effect and the multivariate sample cap."""
+def _spec_baseline(spec: ModelSpec) -> str:
+    # One window has no windows before it to roll over: a rolling spec means the whole reference.
+    return "seasonal" if spec.baseline == "seasonal" else "whole"
+
+
+def _thresholds(spec: ModelSpec) -> tuple[Bounds, float, float, int, str, str]:
+    """The reference window, α, the minimum effect, the multivariate sample cap, the verdict
+    rule and what the window is compared with."""
     spec_days = (spec.reference.start.date(), (spec.reference.end - dt.timedelta(days=1)).date())
     reference_key = f"drift_reference:{spec.name}"  # each model has its own reference
     url.seed_dates(reference_key, links.REF_FROM, links.REF_TO, spec_days)
     url.seed_number("drift_alpha", links.ALPHA, *ALPHA_RANGE, DEFAULT_ALPHA)
     url.seed_number("drift_min_effect", links.MIN_EFFECT, *EFFECT_RANGE, DEFAULT_MIN_EFFECT)
-    with st.expander("Reference window and thresholds"):
+    url.seed("drift_rule", links.RULE, RULES, "calibrated")
+    url.seed("drift_baseline", links.BASELINE, WINDOW_BASELINES, _spec_baseline(spec))
+    with st.expander("Verdict rule, reference window and thresholds"):
+        rule_col, baseline_col = st.columns(2)
+        rule = rule_col.radio("Verdict rule", RULES, key="drift_rule", format_func=RULE_LABELS.get)
+        baseline = baseline_col.radio(
+            "Compared with",
+            WINDOW_BASELINES,
+            key="drift_baseline",
+            format_func=lambda b: (
+                "the same season of the reference" if b == "seasonal" else "the whole reference"
+            ),
+            help="The same hour of day, weekday or month of the reference, for data with a "
+            "daily, weekly or yearly cycle (calibrated rule).",
+            disabled=rule != "calibrated",
+        )
         ref_col, p_col, effect_col, cap_col = st.columns(4)
         ref_dates = ref_col.date_input("Reference window", key=reference_key, format="YYYY-MM-DD")
         p_value = p_col.number_input(
@@ -157,7 +190,9 @@ def _thresholds(spec: ModelSpec) -> tuple[Bounds, float, float, int]:
             *EFFECT_RANGE,
             step=0.05,
             key="drift_min_effect",
-            help="A column drifts only when its effect size (W/σ or JS) is at least this",
+            help="Fixed rule: a column drifts only when its effect size (W/σ or JS) is at least "
+            "this",
+            disabled=rule != "fixed",
         )
         cap = cap_col.number_input(
             "Sample cap (multivariate)", 100, 20_000, 1000, 100, key="drift_cap"
@@ -173,7 +208,7 @@ def _thresholds(spec: ModelSpec) -> tuple[Bounds, float, float, int]:
             }
         )
     reference = picked or (spec.reference.start, spec.reference.end)
-    return reference, float(p_value), float(min_effect), int(cap)
+    return reference, float(p_value), float(min_effect), int(cap), str(rule), str(baseline)
 
 
 def answer(question: DriftQuestion, run: bool) -> DriftReport | None:
@@ -231,7 +266,17 @@ def table(columns: tuple[ColumnDrift, ...]) -> None:
         styled,
         hide_index=True,
         column_config={
-            "statistic": st.column_config.NumberColumn(format="%.4g"),
+            "score": st.column_config.NumberColumn(
+                format="%.3f", help="The drift statistic the calibrated rule judges (see measure)"
+            ),
+            "usual limit": st.column_config.NumberColumn(
+                format="%.3f",
+                help="The score windows of this size usually stay below, calibrated on the "
+                "reference's own windows",
+            ),
+            "× limit": st.column_config.NumberColumn(
+                format="%.2f×", help="Score ÷ usual limit: above 1 is beyond the usual range"
+            ),
             "p-value": st.column_config.NumberColumn(format="%.3g"),
             "effect": st.column_config.NumberColumn(format="%.3f", help="W/σ or JS distance"),
             "PSI": st.column_config.NumberColumn(format="%.3f"),
@@ -239,6 +284,12 @@ def table(columns: tuple[ColumnDrift, ...]) -> None:
             "missing cur": st.column_config.NumberColumn(format="percent"),
             "unseen": st.column_config.NumberColumn(
                 format="percent", help="Share of current values unseen in the reference"
+            ),
+            "out of range": st.column_config.NumberColumn(
+                format="percent", help="Share of current values outside the reference's range"
+            ),
+            "data quality": st.column_config.TextColumn(
+                help="Missing or never-seen shares beyond their usual limits"
             ),
             "n ref": st.column_config.NumberColumn(format="localized"),
             "n cur": st.column_config.NumberColumn(format="localized"),

@@ -12,16 +12,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
-from monitoring.drift.config import CORRECTION_LABELS, CORRECTIONS, DriftConfig
+from monitoring.drift.config import (
+    CORRECTION_LABELS,
+    CORRECTIONS,
+    RULE_LABELS,
+    RULES,
+    Baseline,
+    DriftConfig,
+)
 from monitoring.drift.detectors import MULTIVARIATE
 from monitoring.errors import MonitoringError
+from monitoring.performance.metrics import headline_metric
 from monitoring.report import links
 from monitoring.report.figures import timeline as figures
+from monitoring.report.tables import neutralise
 from monitoring.store.annotations import Annotation, add_annotation
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import DEFAULT_MIN_ROWS, run_timeline
+from monitoring.timeline.ranking import rank_features
 from monitoring.timeline.report import Timeline
 from monitoring.timeutil import Bounds
 from ui import data, url
@@ -34,6 +45,7 @@ MULTIVARIATE_WINDOWS = 12
 MAX_WINDOWS = 1_500
 DEFAULT_ROWS = 5_000
 ROWS_RANGE = (100, 1_000_000)
+BASELINES = ("whole", "seasonal", "rolling:4", "rolling:12")
 
 
 @dataclass(frozen=True)
@@ -55,8 +67,12 @@ def ask(selection: Selection) -> TimelineQuestion:
     url.seed("timeline_period", links.PERIOD, (*PERIODS, ROWS), "week")
     url.seed("timeline_multivariate", links.DETECTOR, detectors, NO_MULTIVARIATE)
     url.seed_number("timeline_rows", links.ROWS, *ROWS_RANGE, DEFAULT_ROWS)
+    spec = summary.spec
+    baselines = tuple(dict.fromkeys((spec.baseline, *BASELINES)))  # the spec's own comes first
+    url.seed("timeline_baseline", links.BASELINE, baselines, spec.baseline)
+    url.seed("timeline_rule", links.RULE, RULES, "calibrated")
     st.session_state.setdefault("timeline_range", (first, last))
-    cut, size, days, correction, detector = st.columns([1, 1, 2, 1, 1])
+    cut, size, days, against, detector = st.columns([1, 1, 2, 2, 1])
     period = cut.selectbox(
         "Window",
         (*PERIODS, ROWS),
@@ -69,11 +85,13 @@ def ask(selection: Selection) -> TimelineQuestion:
     picked = days.date_input(
         "Date range", key="timeline_range", min_value=first, max_value=last, format="YYYY-MM-DD"
     )
-    how = correction.selectbox(
-        "Correction",
-        CORRECTIONS,
-        key="timeline_correction",
-        format_func=CORRECTION_LABELS.__getitem__,
+    baseline = against.selectbox(
+        "Compared with",
+        baselines,
+        key="timeline_baseline",
+        format_func=_baseline_label,
+        help="The whole reference; the same hour of day, weekday or month of the reference "
+        "(for data with a daily, weekly or yearly cycle); or the windows just before.",
     )
     multivariate = detector.selectbox(
         "Detector",
@@ -83,6 +101,16 @@ def ask(selection: Selection) -> TimelineQuestion:
         help="auto: binned KS / chi² per feature. A multivariate "
         "detector adds its p-value per window (sampled).",
     )
+    with st.expander("Verdict rule"):
+        rule_col, correction_col = st.columns(2)
+        rule = rule_col.radio("Rule", RULES, key="timeline_rule", format_func=RULE_LABELS.get)
+        how = correction_col.selectbox(
+            "Correction (fixed rule)",
+            CORRECTIONS,
+            key="timeline_correction",
+            format_func=CORRECTION_LABELS.__getitem__,
+            disabled=rule != "fixed",
+        )
     lo, hi = (
         (picked[0], picked[-1]) if isinstance(picked, tuple | list) and picked else (first, last)
     )
@@ -91,6 +119,8 @@ def ask(selection: Selection) -> TimelineQuestion:
             links.PERIOD: period,
             links.ROWS: str(int(rows)) if period == ROWS else None,
             links.DETECTOR: None if multivariate == NO_MULTIVARIATE else multivariate,
+            links.BASELINE: None if baseline == spec.baseline else baseline,
+            links.RULE: None if rule == "calibrated" else rule,
         }
     )
     plan = WindowPlan(
@@ -99,8 +129,17 @@ def ask(selection: Selection) -> TimelineQuestion:
         dt.datetime.combine(lo, dt.time()),
         dt.datetime.combine(hi, dt.time()) + dt.timedelta(days=1),
     )
-    config = DriftConfig(correction=str(how))
+    config = DriftConfig(correction=str(how), rule=str(rule), baseline=str(baseline))
     return TimelineQuestion(plan, config, DEFAULT_MIN_ROWS, str(multivariate))
+
+
+def _baseline_label(baseline: str) -> str:
+    parsed = Baseline.parse(baseline)
+    if parsed.kind == "seasonal":
+        return "the same season of the reference"
+    if parsed.kind == "rolling":
+        return f"the previous {parsed.windows} windows"
+    return "the whole reference"
 
 
 def timeline(selection: Selection, q: TimelineQuestion) -> Timeline:
@@ -122,7 +161,13 @@ def timeline(selection: Selection, q: TimelineQuestion) -> Timeline:
 
         store = selection.db.store
         result = run_timeline(
-            store, selection.model, cut, q.config, min_rows=q.min_rows, progress=progress
+            store,
+            selection.model,
+            cut,
+            q.config,
+            min_rows=q.min_rows,
+            progress=progress,
+            plan=q.plan,
         )
         bar.empty()
         return result
@@ -132,16 +177,31 @@ def timeline(selection: Selection, q: TimelineQuestion) -> Timeline:
 
 def counts(result: Timeline) -> None:
     """How many windows there are, how many were tested and how many drifted."""
-    windows_col, tested_col, drifted_col = st.columns(3)
+    windows_col, tested_col, drifted_col, quality_col = st.columns(4)
     windows_col.metric("Windows", f"{len(result.windows):,}")
     tested = len(result.tested_windows)
-    help_text = f"Windows with at least {result.min_rows} rows"
-    tested_col.metric("Tested", f"{tested:,}", help=help_text)
+    help_text = f"Complete windows with at least {result.min_rows} rows"
+    tested_col.metric("Judged", f"{tested:,}", help=help_text)
     drifted = len(result.drifted_windows)
-    drifted_col.metric("Drifted", f"{drifted:,}", help="Windows where any feature drifted")
-    small = len(result.windows) - tested
-    if small:
-        st.caption(f"{small} window(s) under {result.min_rows} rows are greyed out (not tested).")
+    drifted_col.metric("Drifted", f"{drifted:,}", help="Windows where a feature drifted")
+    quality = sum(bool(w.quality) for w in result.windows)
+    quality_col.metric(
+        "Data quality",
+        f"{quality:,}",
+        help="Windows with missing, new or out-of-range values, or a row count, beyond their "
+        "usual range",
+    )
+    untested = result.untested()
+    reasons = {
+        "partial": "partial (cut by the range, fewer rows than usual)",
+        "too_few": f"under {result.min_rows} rows",
+        "empty": "empty",
+    }
+    said = [f"{n} {reasons[s]}" for s, n in untested.items()]
+    if said:
+        st.caption(f"Not judged, greyed out: {', '.join(said)}.")
+    if result.calibration:
+        st.caption(f"Thresholds {result.calibration}.")
 
 
 def overview_charts(selection: Selection, result: Timeline, notes: list[Annotation]) -> None:
@@ -158,11 +218,54 @@ def overview_charts(selection: Selection, result: Timeline, notes: list[Annotati
             f"{selection.model}_{name}",
         )
     st.caption(
-        "Tests per window: binned Kolmogorov–Smirnov (numeric) and chi-squared (categorical) "
-        "against the reference; a feature drifts when p is below the corrected threshold and its "
-        f"effect size (normalised Wasserstein / Jensen–Shannon) is at least "
-        f"{result.config.min_effect:g}."
+        "A feature drifts when its statistic (KS D for numeric features, Jensen–Shannon "
+        "distance for categorical ones) is beyond the range that windows of this shape show "
+        "inside the reference itself, and its p-value is below α over the features tested. "
+        "The colour is the statistic over that limit: 1 is the edge of the usual range."
+        if result.config.rule == "calibrated"
+        else "A feature drifts when its p-value is below the corrected threshold and its effect "
+        f"size is at least {result.config.min_effect:g}."
     )
+
+
+def ranking(selection: Selection, result: Timeline, q: TimelineQuestion) -> None:
+    """Which feature to look at first: drifted windows, furthest beyond the limit, and how its
+    drift goes with the model's headline metric where labels exist."""
+    spec = data.overview(selection.db, selection.model).spec
+    performance = (
+        data.point_performance(selection.db, selection.model, q.plan) if spec.target else None
+    )
+    metric = headline_metric(spec) if performance is not None else None
+    ranks = rank_features(result, performance, metric)
+    if not ranks or not result.tested_windows:
+        return
+    st.subheader("Which feature first")
+    rho = f"ρ with {metric} change" if metric else "ρ with the metric"
+    frame = pd.DataFrame(
+        {
+            "feature": [r.feature for r in ranks],
+            "drifted windows": [r.drifted_windows for r in ranks],
+            "largest × limit": [r.excess for r in ranks],
+            rho: [r.correlation for r in ranks],
+            "p (ρ)": [r.p_value for r in ranks],
+        }
+    )
+    st.dataframe(
+        neutralise(frame),
+        hide_index=True,
+        column_config={
+            "largest × limit": st.column_config.NumberColumn(format="%.2f×"),
+            rho: st.column_config.NumberColumn(format="%+.2f"),
+            "p (ρ)": st.column_config.NumberColumn(format="%.2g"),
+        },
+    )
+    why = (
+        f"ρ: Spearman's correlation, over the judged windows, between the feature's drift "
+        f"statistic and how far {metric} is from its reference value."
+        if metric
+        else "The model has no labels: there is no performance to correlate the drift with."
+    )
+    st.caption(f"Most drifted windows first, then the furthest beyond the usual limit. {why}")
 
 
 def feature_chart(selection: Selection, result: Timeline, notes: list[Annotation]) -> None:

@@ -27,6 +27,7 @@ from monitoring.schema import AlertRules
 from monitoring.store.connection import Store
 from monitoring.store.windows import WindowPlan
 from monitoring.timeline.report import Timeline, WindowDrift
+from monitoring.timeutil import span_label
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,19 @@ def evaluate_alerts(store: Store, timeline: Timeline, plan: WindowPlan) -> Alert
     same kind of window for the reference band.
     """
     rules = store.model(timeline.model).spec.alerts
-    window = timeline.latest()
+    window = timeline.latest_complete()
     if window is None:
-        return AlertCheck(timeline.model, None, rules, (), ("the timeline has no records",))
+        return AlertCheck(timeline.model, None, rules, (), (_nothing_tested(timeline),))
     breaches: list[Breach] = []
     notes: list[str] = []
+    latest = timeline.latest()
+    if latest is not None and latest.status == "partial":
+        notes.append(
+            f"the newest window ({span_label(latest.start, latest.end)}, {latest.rows:,} rows) "
+            "is partial and not judged; the rules are checked on the newest complete one"
+        )
     _drift_rules(rules, window, timeline.min_rows, breaches, notes)
+    _quality_rules(rules, window, breaches)
     if rules.metrics:
         _metric_rules(store, timeline.model, rules, window, plan, breaches, notes)
     return AlertCheck(timeline.model, window, rules, tuple(breaches), tuple(notes))
@@ -80,11 +88,8 @@ def _drift_rules(
 ) -> None:
     if rules.drifted_share is None and not rules.features:
         return
-    if window.status != "tested" or window.drifted_share is None:
-        notes.append(
-            f"drift rules not checked: the window has {window.rows:,} row(s), "
-            f"fewer than the {min_rows} a test needs"
-        )
+    if window.drifted_share is None:
+        notes.append("drift rules not checked: no feature of the window could be tested")
         return
     share = window.drifted_share
     if rules.drifted_share is not None and share >= rules.drifted_share:
@@ -99,6 +104,48 @@ def _drift_rules(
     named = [f for f in rules.features if f in window.drifted_features]
     if named:
         breaches.append(Breach("features", f"watched feature(s) drifted: {', '.join(named)}"))
+
+
+def _quality_rules(rules: AlertRules, window: WindowDrift, breaches: list[Breach]) -> None:
+    """Data-quality signals beyond their usual range, as the spec's ``quality`` names them."""
+    beyond: dict[str, list[str]] = {}
+    for c in window.cells:
+        for signal in c.beyond():
+            beyond.setdefault(signal, []).append(c.feature)
+    words = {
+        "missing": "more missing values than usual",
+        "unseen": "more categories the reference never saw than usual",
+        "out_of_range": "more values outside the reference's range than usual",
+    }
+    for signal in rules.quality:
+        if signal == "volume" and window.volume_beyond:
+            breaches.append(
+                Breach(
+                    "quality",
+                    f"{window.rows:,} rows, outside the usual {window.volume_low:,.0f} to "
+                    f"{window.volume_high:,.0f} of a window of this shape",
+                )
+            )
+        elif beyond.get(signal):
+            breaches.append(Breach("quality", f"{words[signal]}: {', '.join(beyond[signal])}"))
+
+
+def _nothing_tested(timeline: Timeline) -> str:
+    """Why no window could be judged, in words."""
+    untested = timeline.untested()
+    if not timeline.windows or set(untested) == {"empty"}:
+        return "the timeline has no records"
+    parts = []
+    if untested.get("too_few"):
+        parts.append(
+            f"{untested['too_few']} window(s) with fewer than the {timeline.min_rows} rows a "
+            "test needs"
+        )
+    if untested.get("partial"):
+        parts.append(f"{untested['partial']} partial window(s)")
+    if untested.get("empty"):
+        parts.append(f"{untested['empty']} empty window(s)")
+    return "nothing could be tested: " + ", ".join(parts)
 
 
 def _metric_rules(

@@ -6,9 +6,13 @@ latest windows, checks the spec's ``[alerts]`` rules on the latest window
 (:mod:`monitoring.alerts`) and, on a breach with ``--webhook URL``, POSTs the
 JSON alert. Meant for cron or an orchestrator.
 
-Exit codes: 0 no breach; 3 the latest window breaches a rule; 4 a breach whose
-webhook could not be delivered; 1 a problem with the data or the database;
-2 a usage error.
+The rules are checked on the newest *complete* window: the current day or
+week still filling is partial and is not judged (the output says so).
+
+Exit codes: 0 no breach; 3 the latest complete window breaches a rule; 4 a
+breach whose webhook could not be delivered; 5 nothing could be judged (every
+window too small, partial or empty: the output says which); 1 a problem with
+the data or the database; 2 a usage error.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from typing import Any
 
 from monitoring.alerts.delivery import post_webhook, webhook_payload
 from monitoring.alerts.rules import AlertCheck, evaluate_alerts
-from monitoring.cli.options import add_db_option, day, positive_int, store_of
-from monitoring.drift.config import CORRECTIONS, DriftConfig
+from monitoring.cli.options import add_db_option, baseline, day, positive_int, store_of
+from monitoring.drift.config import CORRECTIONS, RULES, DriftConfig
 from monitoring.errors import MonitoringError
 from monitoring.report.links import DEFAULT_APP_URL, timeline_link
 from monitoring.report.text import verdict_word
@@ -30,7 +34,7 @@ from monitoring.timeline.engine import DEFAULT_MIN_ROWS, TIMELINE_DETECTORS, run
 from monitoring.timeline.report import Timeline
 from monitoring.timeutil import span_label
 
-EXIT_OK, EXIT_ERROR, EXIT_BREACH, EXIT_UNDELIVERED = 0, 1, 3, 4
+EXIT_OK, EXIT_ERROR, EXIT_BREACH, EXIT_UNDELIVERED, EXIT_UNTESTED = 0, 1, 3, 4, 5
 SHOWN_WINDOWS = 3
 
 
@@ -45,6 +49,13 @@ def add_check_command(commands: Any) -> argparse.ArgumentParser:
     sub.add_argument("--since", type=day, help="first day of the timeline (YYYY-MM-DD)")
     sub.add_argument("--detector", choices=TIMELINE_DETECTORS, default="auto")
     sub.add_argument("--correction", choices=CORRECTIONS, default="bonferroni")
+    sub.add_argument("--rule", choices=RULES, default="calibrated", help="the verdict rule")
+    sub.add_argument(
+        "--baseline",
+        type=baseline,
+        help="whole, seasonal or rolling:N: what each window is compared with "
+        "(default: the spec's baseline, else whole)",
+    )
     sub.add_argument(
         "--min-rows",
         type=positive_int,
@@ -67,9 +78,17 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         store = store_of(args)
         plan = WindowPlan(args.period, args.rows, args.since)
-        windows = plan.windows(store.model(args.model))
-        config = DriftConfig(detector=args.detector, correction=args.correction)
-        timeline = run_timeline(store, args.model, windows, config, min_rows=args.min_rows)
+        model = store.model(args.model)
+        windows = plan.windows(model)
+        config = DriftConfig(
+            detector=args.detector,
+            correction=args.correction,
+            rule=args.rule,
+            baseline=args.baseline or model.spec.baseline,
+        )
+        timeline = run_timeline(
+            store, args.model, windows, config, min_rows=args.min_rows, plan=plan
+        )
         check = evaluate_alerts(store, timeline, plan)
     except MonitoringError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -91,6 +110,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(json.dumps(document, indent=2, allow_nan=False))
     else:
         print(render(timeline, check, link))
+    if check.window is None and timeline.windows:
+        return EXIT_UNTESTED
     if not check.breached:
         return EXIT_OK
     return EXIT_UNDELIVERED if delivery is not None and not delivery["ok"] else EXIT_BREACH

@@ -18,6 +18,7 @@ from monitoring.cli.drift import add_drift_command
 from monitoring.cli.export import add_export_command
 from monitoring.cli.options import add_db_option, store_of
 from monitoring.cli.performance import add_performance_command
+from monitoring.cli.timeline import add_timeline_command
 from monitoring.demo import build_demo
 from monitoring.errors import MonitoringError
 from monitoring.schema import load_spec
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     add_performance_command(commands)
     add_export_command(commands)
     add_check_command(commands)
+    add_timeline_command(commands)
     add_compare_command(commands)
     return parser
 

@@ -6,6 +6,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from monitoring.drift.config import Baseline
+from monitoring.errors import MonitoringError
 from monitoring.store.connection import Store, default_db_path
 from monitoring.timeutil import Bounds, naive_utc
 
@@ -74,3 +76,11 @@ def window(text: str) -> Bounds:
             f"{text!r} is not START:END with ISO dates, e.g. 2013-07-01:2013-08-01"
         )
     return candidates[0]
+
+
+def baseline(text: str) -> str:
+    """``whole``, ``seasonal`` or ``rolling:N``: what each window is compared with."""
+    try:
+        return str(Baseline.parse(text))
+    except MonitoringError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

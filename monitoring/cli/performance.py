@@ -155,6 +155,8 @@ def performance_document(
                     "status": err.status,
                     "is_drift": err.is_drift,
                     "p_value": err.p_value,
+                    "significant": err.significant,
+                    "change": err.effect,
                     "statistic": err.statistic,
                     "n": err.n_window,
                     "window_error": err.window_error,
@@ -190,6 +192,7 @@ def performance_document(
                 "sigmas": b.sigmas,
                 "overall": b.overall,
                 "reason": b.reason,
+                "basis": b.basis,
             }
             for m, b in realized.bands.items()
         },
@@ -202,6 +205,9 @@ def performance_document(
             "test": concept.test,
             "detector": concept.windows[0].detector if concept.windows else None,
             "p_val": concept.p_val,
+            "min_change": concept.min_change,
+            "min_change_measure": concept.min_change_name,
+            "min_change_basis": concept.min_change_basis,
             "n_reference": concept.n_reference,
             "reference_error": concept.reference_error,
             "error_name": "mean residual" if concept.task == "regression" else "error rate",

@@ -18,8 +18,10 @@ import numpy as np
 from monitoring.drift import detectors
 from monitoring.drift.config import AUTO_CVM_BELOW, MIN_VALUES, DriftConfig
 from monitoring.drift.effects import EffectSizes, categorical_effects, numeric_effects
+from monitoring.drift.judge import FeatureCell
 from monitoring.drift.report import ColumnDrift, Kind, Role, Status
 from monitoring.store import reads
+from monitoring.store.counts import POINT_MAX
 from monitoring.store.reads import ColumnStats, Source
 from monitoring.timeutil import Bounds
 
@@ -304,3 +306,36 @@ def tested(
 
 def _missing(rows: int, non_null: int) -> float | None:
     return None if rows == 0 else (rows - non_null) / rows
+
+
+def judged(row: ColumnDrift, cells: Mapping[str, FeatureCell]) -> ColumnDrift:
+    """``row`` with the calibrated statistic, its threshold and the data-quality shares of its
+    judgement as a window of its shape (:func:`monitoring.drift.judge.judge`)."""
+    cell = cells.get(row.column)
+    if cell is None:
+        return row
+    return replace(
+        row,
+        score=cell.score,
+        score_name="JS" if row.kind == "categorical" else "KS D",
+        score_threshold=cell.threshold,
+        excess=cell.excess,
+        novel=cell.novel,
+        missing_limit=cell.missing_limit,
+        novel_limit=cell.novel_limit,
+        quality=cell.quality,
+    )
+
+
+def discrete_tested(row: ColumnDrift, cell: FeatureCell | None) -> ColumnDrift:
+    """A numeric column with few distinct reference values, tested on its value counts.
+
+    Flags and small integer codes are full of ties, which the KS and
+    Cramér–von Mises p-values assume away (two identical Bernoulli samples get
+    p ≈ 1e-8 from CvM); chi-squared on the value counts is valid for them.
+    """
+    if cell is None or cell.p_value is None or cell.statistic is None:
+        return row
+    note = f"numeric with at most {POINT_MAX} distinct reference values → chi-squared on counts"
+    outcome = ColumnOutcome(cell.p_value, cell.statistic, row.n_reference, row.n_current)
+    return tested(row, "chi2", note, "chi²", outcome)

@@ -45,20 +45,25 @@ the multivariate detectors it is their own test at level α on the sample.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import duckdb
+
 from monitoring.drift import columns as drift_columns
-from monitoring.drift import detectors, results, verdicts
+from monitoring.drift import detectors, judge, results, verdicts
 from monitoring.drift import joint as drift_joint
-from monitoring.drift.config import DEFAULT_MIN_EFFECT, DriftConfig
+from monitoring.drift.columns import ColumnOutcome
+from monitoring.drift.config import DEFAULT_MIN_EFFECT, Baseline, DriftConfig
 from monitoring.drift.detectors import MULTIVARIATE
-from monitoring.drift.report import DriftReport, Kind, Role
+from monitoring.drift.report import ColumnDrift, DriftReport, Kind, Role
+from monitoring.drift.shapes import Shape
 from monitoring.errors import MonitoringError
 from monitoring.schema import ModelSpec
 from monitoring.store import reads
 from monitoring.store.connection import ModelHandle, Store
+from monitoring.store.counts import Layout, count_windows, fit_layout
 from monitoring.store.reads import Source
 from monitoring.timeutil import Bounds, naive_utc, utc_now
 
@@ -203,12 +208,16 @@ def compute_drift(
         store.connect(buffer_cap=SCAN_BUFFER) as con,
         ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
     ):
+        layout = fit_layout(con, source, numeric, categorical, reference)
+        discrete = {b.column for b in layout.numeric if b.discrete}
+        continuous = [c for c in numeric if c not in discrete]
         # The numeric tests on raw values run one after another on one worker (each
         # holds ~100 bytes per row) while the rest goes on; they need no statistics
         # first unless TabularDrift decides which columns are left for them.
         early = None
         if config.detector != "tabular":
-            early = pool.submit(drift_columns.raw_tests, con, sides, numeric, config)
+            early = pool.submit(drift_columns.raw_tests, con, sides, continuous, config)
+        judged = pool.submit(_judged, model, layout, config, reference, current, cur_source)
         rows_ref, ref_stats = reads.window_stats(con, source, reference, numeric, categorical)
         rows_cur, cur_stats = reads.window_stats(con, cur_source, current, numeric, categorical)
         store.cap_buffer(con, _buffer_cap(max(rows_ref, rows_cur), workers))
@@ -222,7 +231,11 @@ def compute_drift(
             else {}
         )
         raw_tests = early or pool.submit(
-            drift_columns.raw_tests, con, sides, [c for c in numeric if c not in tabular], config
+            drift_columns.raw_tests,
+            con,
+            sides,
+            [c for c in continuous if c not in tabular],
+            config,
         )
         jobs = {
             column: pool.submit(
@@ -239,19 +252,19 @@ def compute_drift(
         }
         rows = [jobs[column].result() for column in roles]
         outcomes = raw_tests.result()
+        cal, cells = judged.result()
         rows = [
-            drift_columns.tested(row, *outcomes[row.column])
-            if row.status == "tested" and row.column in outcomes
-            else row
+            drift_columns.judged(_with_test(row, outcomes, discrete, tabular, cells), cells)
             for row in rows
         ]
         multivariate = drift_joint.multivariate(con, window, spec, config) if config.cap else None
 
-    features, feature_threshold = verdicts.correct([r for r in rows if r.role == "feature"], config)
-    outputs, output_threshold = verdicts.correct([r for r in rows if r.role != "feature"], config)
-    verdict = verdicts.verdict("features", features, feature_threshold, config, multivariate)
+    rule = verdicts.Rule(config, cal.describe() if cal.calibrated else None)
+    features, feature_threshold = verdicts.correct([r for r in rows if r.role == "feature"], rule)
+    outputs, output_threshold = verdicts.correct([r for r in rows if r.role != "feature"], rule)
+    verdict = verdicts.verdict("features", features, feature_threshold, rule, multivariate)
     output_verdict = (
-        verdicts.verdict("outputs", outputs, output_threshold, config, None) if outputs else None
+        verdicts.verdict("outputs", outputs, output_threshold, rule, None) if outputs else None
     )
     return DriftReport(
         model=spec.name,
@@ -265,6 +278,62 @@ def compute_drift(
         outputs=output_verdict,
         multivariate=multivariate,
         computed_at=utc_now(),
+        calibration=cal.describe(),
+    )
+
+
+def _judged(
+    model: ModelHandle,
+    layout: Layout,
+    config: DriftConfig,
+    reference: Bounds,
+    current: Bounds,
+    current_source: Source,
+) -> tuple[judge.Calibrated, dict[str, judge.FeatureCell]]:
+    """The current window judged like a timeline window of its shape (features, then outputs).
+
+    Counting the reference's atoms groups by atom as well as bin, which needs more memory
+    than a scan: it gets its own connection, without the run's buffer cap."""
+    with model.store.connect() as cursor:
+        spec = model.spec
+        shape = (
+            Shape.of_span(current)
+            if current_source.predicate is None
+            else Shape.of_rows(_rows(cursor, current_source))
+        )
+        # One window has no previous windows: a rolling baseline means the whole reference here.
+        baseline = config.window_baseline
+        baseline = baseline if baseline.kind != "rolling" else Baseline()
+        outputs = [c for c in _roles(spec) if c not in spec.features]
+        cal = judge.calibrate(
+            cursor, model, shape, reference, baseline, layout, [list(spec.features), outputs]
+        )
+        counts = count_windows(cursor, current_source, layout, [current])
+        found = judge.judge(cal, counts, [current], config)[0]
+        return cal, {c.feature: c for c in found.cells}
+
+
+def _with_test(
+    row: ColumnDrift,
+    outcomes: Mapping[str, tuple[str, str, str, ColumnOutcome]],
+    discrete: set[str],
+    tabular: Mapping[str, ColumnOutcome],
+    cells: Mapping[str, judge.FeatureCell],
+) -> ColumnDrift:
+    """The row with its numeric test: on raw values, or on value counts for a discrete column."""
+    if row.status != "tested":
+        return row
+    if row.column in outcomes:
+        return drift_columns.tested(row, *outcomes[row.column])
+    if row.column in discrete and row.column not in tabular:
+        return drift_columns.discrete_tested(row, cells.get(row.column))
+    return row
+
+
+def _rows(con: duckdb.DuckDBPyConnection, source: Source) -> int:
+    """How many rows a source with its own predicate (a slice) holds."""
+    return max(
+        int(reads.window_stats(con, source, (dt.datetime.min, dt.datetime.max), [], [])[0]), 1
     )
 
 

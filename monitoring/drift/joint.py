@@ -9,6 +9,7 @@ import duckdb
 from monitoring.drift import detectors
 from monitoring.drift.columns import ColumnOutcome, RunWindows
 from monitoring.drift.config import MIN_VALUES, DriftConfig
+from monitoring.drift.context import calendar_context, context_cycles
 from monitoring.drift.preprocess import Preprocessor
 from monitoring.drift.report import MultivariateDrift
 from monitoring.schema import ModelSpec
@@ -59,19 +60,27 @@ def multivariate(
 ) -> MultivariateDrift | None:
     """The joint test on a seeded sample of each window; ``None`` if a window is too small."""
     assert config.cap is not None
+    cls = detectors.detector_class(config.detector)
     features = list(spec.features)
-    ref = reads.sample(con, window.source, window.reference, features, config.cap, config.seed)
-    cur = reads.sample(
-        con, window.current_source, window.current, features, config.cap, config.seed
-    )
+    # A context-aware detector also needs when each row happened.
+    columns = [*features, spec.timestamp] if cls.needs_context else features
+    ref = reads.sample(con, window.source, window.reference, columns, config.cap, config.seed)
+    cur = reads.sample(con, window.current_source, window.current, columns, config.cap, config.seed)
     if len(ref) < MIN_VALUES or len(cur) < MIN_VALUES:
         return None
     encoder = Preprocessor.fit(ref, spec.numeric_features, spec.categorical_features)
-    cls = detectors.detector_class(config.detector)
     options: dict[str, int | float] = {"p_val": config.p_threshold, "seed": config.seed}
-    if config.detector in ("mmd", "lsdd"):
+    if config.detector in ("mmd", "lsdd", "context_mmd"):
         options["n_permutations"] = config.n_permutations
-    result = cls(**options).fit(encoder.transform(ref)).detect(encoder.transform(cur))  # type: ignore[arg-type]
+    detector = cls(**options)  # type: ignore[arg-type]
+    if cls.needs_context:
+        cycles = context_cycles(window.reference)
+        fitted = detector.fit(encoder.transform(ref), calendar_context(ref[spec.timestamp], cycles))
+        result = fitted.detect(
+            encoder.transform(cur), calendar_context(cur[spec.timestamp], cycles)
+        )
+    else:
+        result = detector.fit(encoder.transform(ref)).detect(encoder.transform(cur))
     p_value = result.p_values[0]
     return MultivariateDrift(
         detector=config.detector,

@@ -16,7 +16,7 @@ from monitoring.drift.effects import CategoryCounts, EffectSizes, Histogram
 from monitoring.errors import MonitoringError
 from monitoring.timeutil import Bounds
 
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2  # 2: verdicts calibrated on the reference, discrete numerics by counts
 
 Role = Literal["feature", "prediction", "score"]
 Kind = Literal["numeric", "categorical"]
@@ -35,6 +35,14 @@ class ColumnDrift:
     which); ``significant`` and ``drifted`` are ``None`` when no test ran.
     ``histogram`` (40 equal-width bins) and ``bins`` (the PSI deciles) are set
     for numeric columns, ``categories`` for categorical ones.
+
+    The calibrated verdict: ``score`` is the statistic calibrated on the
+    reference (``score_name``: binned KS ``D``, or Jensen–Shannon distance),
+    ``score_threshold`` its usual limit for a window of this shape and
+    ``excess`` their ratio. ``novel`` is the share of values the reference
+    never holds (outside its range, or unseen categories); ``missing_limit``
+    and ``novel_limit`` are the usual limits of the two shares and ``quality``
+    whether either is beyond them.
     """
 
     column: str
@@ -61,6 +69,14 @@ class ColumnDrift:
     histogram: Histogram | None = None
     bins: Histogram | None = None
     categories: CategoryCounts | None = None
+    score: float | None = None
+    score_name: str | None = None
+    score_threshold: float | None = None
+    excess: float | None = None
+    novel: float | None = None
+    missing_limit: float | None = None
+    novel_limit: float | None = None
+    quality: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +118,8 @@ class DriftReport:
 
     ``current_slice`` names the uploaded slice compared when the current side
     is one; ``current`` then spans its timestamps (or is the instant of its
-    upload when it has none).
+    upload when it has none). ``calibration`` says what the thresholds were
+    calibrated on (or why none could be).
     """
 
     model: str
@@ -119,6 +136,7 @@ class DriftReport:
     engine_version: int = ENGINE_VERSION
     from_store: bool = False
     current_slice: str | None = None
+    calibration: str = ""
 
     @property
     def features(self) -> tuple[ColumnDrift, ...]:

@@ -33,7 +33,7 @@ from monitoring.store import results as stored
 from monitoring.store.connection import Store
 from monitoring.timeutil import Bounds
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: calibrated verdicts by default (`config.rule`), scores and limits
 
 
 def run_key(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -43,6 +43,12 @@ def column_drifted(
     return significant, significant and effect is not None and effect >= config.min_effect
 
 
+def calibrated_drifted(score: float, threshold: float, p_value: float, level: float) -> bool:
+    """The calibrated rule for one column: its statistic beyond its calibrated threshold, and a
+    p-value below ``level`` (α over the tested columns), so a small window's noise never counts."""
+    return score > threshold and p_value < level
+
+
 def family_drifted(drifted: int, tested: int, config: DriftConfig) -> bool | None:
     """Whether a family of ``tested`` columns, ``drifted`` of them drifted, counts as drifted.
 
@@ -56,43 +62,67 @@ def family_drifted(drifted: int, tested: int, config: DriftConfig) -> bool | Non
     return drifted / tested >= config.drift_share
 
 
-def correct(rows: list[ColumnDrift], config: DriftConfig) -> tuple[list[ColumnDrift], float | None]:
-    """Mark each tested row significant/drifted under one corrected threshold (also returned)."""
-    tested = [r for r in rows if r.p_value is not None]
-    if not tested:
+def p_level(p_values: Sequence[float], config: DriftConfig, calibrated: bool) -> float:
+    """The p-value a column must be below: α over the tested columns when calibrated (a guard
+    against a small window's noise), else the Bonferroni or FDR threshold."""
+    if calibrated:
+        return config.p_threshold / len(p_values)
+    return correction_threshold(p_values, config.correction, config.p_threshold)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The verdict rule of one run: its configuration, and what its thresholds were calibrated on.
+
+    ``calibration`` is ``None`` when the run uses the fixed rule: asked for by
+    name (``config.rule == "fixed"``), or because nothing could be calibrated.
+    """
+
+    config: DriftConfig
+    calibration: str | None
+
+    @property
+    def calibrated(self) -> bool:
+        return self.config.rule == "calibrated" and self.calibration is not None
+
+
+def correct(rows: list[ColumnDrift], rule: Rule) -> tuple[list[ColumnDrift], float | None]:
+    """Mark each tested row significant/drifted under one p-value level (also returned).
+
+    Calibrated: the level is α over the tested columns, and a column drifts
+    when its statistic is beyond its calibrated threshold too (a column without
+    one falls back to the effect size). Fixed: Bonferroni or FDR and the
+    minimum effect size.
+    """
+    config = rule.config
+    p_values = [r.p_value for r in rows if r.p_value is not None]
+    if not p_values:
         return rows, None
-    threshold = correction_threshold(
-        [r.p_value for r in tested if r.p_value is not None], config.correction, config.p_threshold
-    )
+    level = p_level(p_values, config, rule.calibrated)
     out = []
     for r in rows:
         if r.p_value is None:
             out.append(r)
             continue
-        significant, drifted = column_drifted(r.p_value, r.effect, threshold, config)
-        out.append(replace(r, threshold=threshold, significant=significant, drifted=drifted))
-    return out, threshold
+        significant, drifted = column_drifted(r.p_value, r.effect, level, config)
+        if rule.calibrated and r.score is not None and r.score_threshold is not None:
+            drifted = calibrated_drifted(r.score, r.score_threshold, r.p_value, level)
+        out.append(replace(r, threshold=level, significant=significant, drifted=drifted))
+    return out, level
 
 
 def verdict(
     scope: Literal["features", "outputs"],
     rows: list[ColumnDrift],
     threshold: float | None,
-    config: DriftConfig,
+    rule: Rule,
     multivariate: MultivariateDrift | None,
 ) -> Verdict:
     """The family's verdict and the whole rule behind it, in words."""
+    config = rule.config
     tested = [r for r in rows if r.drifted is not None]
     drifted = tuple(r.column for r in tested if r.drifted)
-    correction = CORRECTION_LABELS[config.correction]
-    column_rule = (
-        f"a column drifts when its p-value is below {threshold:.3g} ({correction} at "
-        f"α = {config.p_threshold:g} over {len(tested)} tested column(s)) and its effect size "
-        f"(normalised Wasserstein for numeric, Jensen–Shannon for categorical) is at least "
-        f"{config.min_effect:g}"
-        if threshold is not None
-        else "no column could be tested"
-    )
+    column_rule = _column_rule(rule, threshold, len(tested))
     if multivariate is not None:
         return Verdict(
             scope=scope,
@@ -114,11 +144,11 @@ def verdict(
     else:
         method_note = ""
     # Outputs are few (a prediction, a score or two): any of them drifting counts.
-    rule = config if scope == "features" else replace(config, drift_share=None)
-    verdict = family_drifted(len(drifted), len(tested), rule)
+    family = config if scope == "features" else replace(config, drift_share=None)
+    verdict = family_drifted(len(drifted), len(tested), family)
     if not tested:
         dataset_rule = "no verdict: nothing could be tested"
-    elif rule.drift_share is None:
+    elif family.drift_share is None:
         dataset_rule = f"the {scope} drift when any column drifts"
     else:
         dataset_rule = (
@@ -133,4 +163,23 @@ def verdict(
         correction=config.correction,
         threshold=threshold,
         rule=f"{method_note}{column_rule}; {dataset_rule}",
+    )
+
+
+def _column_rule(rule: Rule, threshold: float | None, tested: int) -> str:
+    config = rule.config
+    if threshold is None:
+        return "no column could be tested"
+    if rule.calibrated:
+        return (
+            f"a column drifts when its statistic (KS D for numeric, Jensen–Shannon for "
+            f"categorical) is beyond its usual range, {rule.calibration}, and its p-value is "
+            f"below {threshold:.3g} (Bonferroni: α = {config.p_threshold:g} over {tested} tested "
+            "column(s))"
+        )
+    return (
+        f"a column drifts when its p-value is below {threshold:.3g} "
+        f"({CORRECTION_LABELS[config.correction]} at α = {config.p_threshold:g} over {tested} "
+        f"tested column(s)) and its effect size (normalised Wasserstein for numeric, "
+        f"Jensen–Shannon for categorical) is at least {config.min_effect:g}"
     )

@@ -2,9 +2,20 @@
 
 The reference band of a metric is ``mean ± band_sigmas × σ`` of the metric over
 the reference period cut into windows of the same kind (same calendar period or
-row count), clipped to the metric's range. With fewer than two reference
-windows where the metric is defined the band is absent (``lower`` and
-``upper`` are ``None``, the reason says why) and no window can alert on it.
+row count), clipped to the metric's range.
+
+A spread estimated from a handful of windows is itself noise: with three
+monthly windows the σ of a band could be half or twice the true one. So
+when the reference holds fewer than :data:`MIN_BAND_WINDOWS` windows where
+the metric is defined, the band comes from up to :data:`BLOCKS` overlapping
+runs of consecutive labelled reference rows, each as long as a typical
+reference window (the median of its labelled rows), evenly spaced over the
+reference; ``basis`` says which was used and on how many. Consecutive rows
+keep what a window of the same size would see of the day's or week's
+rhythm. Where even that is impossible (fewer labelled rows than one and a
+half windows) the few windows are used as they are if there are at least two,
+and ``basis`` says so; with fewer than two the band is absent (``lower`` and
+``upper`` are ``None``, ``reason`` says why) and no window can alert on it.
 """
 
 from __future__ import annotations
@@ -24,12 +35,14 @@ from monitoring.performance.metrics import (
     metric_info,
     undefined_reason,
 )
-from monitoring.performance.records import Records, labelled_sample, load_records
+from monitoring.performance.records import Records, labelled_sample, load_records, sample_rows
 from monitoring.performance.resampling import resampled_metrics, window_metrics
 from monitoring.store.connection import ModelHandle
 from monitoring.store.windows import Window, WindowPlan
 
 DEFAULT_BAND_SIGMAS = 3.0
+MIN_BAND_WINDOWS = 20  # the drift thresholds' figure: below it a spread is mostly noise
+BLOCKS = 200
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,8 @@ class ReferenceBand:
     ``lower``/``upper`` are ``mean ∓ sigmas × std`` (sample std) clipped to the
     metric's range, ``None`` with fewer than two reference windows where the
     metric is defined (``reason`` says so). ``overall`` is the metric on all
-    labelled reference rows at once.
+    labelled reference rows at once. ``basis`` says what the spread was taken
+    over: the reference windows, or resampled runs of its rows.
     """
 
     metric: str
@@ -51,6 +65,7 @@ class ReferenceBand:
     sigmas: float
     overall: float | None
     reason: str = ""
+    basis: str = ""
 
     def contains(self, value: float) -> bool | None:
         """Whether ``value`` lies inside the band; ``None`` without a band."""
@@ -107,9 +122,61 @@ def reference_bands(
     windows = plan.over(ref.start, ref.end).windows(model)
     samples = [labelled_sample(records.between(w.start, w.end)) for w in windows]
     per_window = [_plain_values(s, names, min_labelled) for s in samples]
-    everything = labelled_sample(records.between(ref.start, ref.end))
+    reference = records.between(ref.start, ref.end)
+    everything = labelled_sample(reference)
     overall = window_metrics(everything, names, resamples=0, min_labelled=1)
-    return {m: _band(m, [p[m] for p in per_window], sigmas, overall[m].value) for m in names}
+    bands = {}
+    blocks: list[dict[str, float | None]] | None = None
+    block_rows = 0
+    for m in names:
+        values = [p[m] for p in per_window]
+        defined = sum(v is not None for v in values)
+        basis = f"{defined} reference window(s)"
+        if defined < MIN_BAND_WINDOWS:
+            if blocks is None:
+                block_rows = _typical_rows(samples, min_labelled)
+                blocks = _block_values(reference, block_rows, names, min_labelled)
+            resampled = [b[m] for b in blocks]
+            if sum(v is not None for v in resampled) >= MIN_BAND_WINDOWS:
+                values = resampled
+                basis = (
+                    f"{len(resampled)} resampled runs of {block_rows:,} consecutive labelled "
+                    f"reference rows (the reference holds {defined} window(s) of this size; "
+                    f"{MIN_BAND_WINDOWS} are needed for a spread)"
+                )
+            elif defined >= 2:
+                basis += f" only: too few labelled rows to resample ({MIN_BAND_WINDOWS} wanted)"
+        bands[m] = _band(m, values, sigmas, overall[m].value, basis)
+    return bands
+
+
+def _typical_rows(samples: Sequence[Sample], min_labelled: int) -> int:
+    """The median labelled rows of the reference windows that have enough of them."""
+    sizes = [len(s) for s in samples if len(s) >= max(min_labelled, 1)]
+    return int(np.median(sizes)) if sizes else 0
+
+
+def _block_values(
+    reference: Records, size: int, metrics: Sequence[str], min_labelled: int
+) -> list[dict[str, float | None]]:
+    """Metrics on up to :data:`BLOCKS` evenly spaced runs of ``size`` consecutive labelled
+    rows; none when the reference holds fewer than one and a half runs' worth."""
+    if reference.spec.task == "multiclass":  # classes are a window's own: encode each run
+        labelled = np.flatnonzero(reference.labelled)
+        total = len(labelled)
+    else:
+        in_time = labelled_sample(reference, by_score=False)  # encoded once, cut into runs
+        total = len(in_time)
+    if size < max(min_labelled, 1) or total < size + (size + 1) // 2:
+        return []
+    starts = np.unique(np.linspace(0, total - size, BLOCKS).round().astype(np.int64))
+    if reference.spec.task == "multiclass":
+        runs = (
+            labelled_sample(reference.rows(labelled[a], labelled[a + size - 1] + 1)) for a in starts
+        )
+    else:
+        runs = (sample_rows(in_time, a, a + size) for a in starts)
+    return [_plain_values(run, metrics, min_labelled) for run in runs]
 
 
 def _plain_values(
@@ -133,7 +200,7 @@ def _plain_values(
 
 
 def _band(
-    metric: str, values: list[float | None], sigmas: float, overall: float | None
+    metric: str, values: list[float | None], sigmas: float, overall: float | None, basis: str
 ) -> ReferenceBand:
     defined = np.array([v for v in values if v is not None], dtype=np.float64)
     if len(defined) < 2:
@@ -142,7 +209,9 @@ def _band(
             "a band needs at least 2"
         )
         mean = float(defined.mean()) if len(defined) else None
-        return ReferenceBand(metric, mean, None, None, None, len(defined), sigmas, overall, reason)
+        return ReferenceBand(
+            metric, mean, None, None, None, len(defined), sigmas, overall, reason, basis
+        )
     mean, std = float(defined.mean()), float(defined.std(ddof=1))
     info = metric_info(metric)
     lower, upper = mean - sigmas * std, mean + sigmas * std
@@ -150,7 +219,7 @@ def _band(
         lower = max(lower, info.lower_bound)
     if info.upper_bound is not None:
         upper = min(upper, info.upper_bound)
-    return ReferenceBand(metric, mean, std, lower, upper, len(defined), sigmas, overall)
+    return ReferenceBand(metric, mean, std, lower, upper, len(defined), sigmas, overall, "", basis)
 
 
 def band_alerts(

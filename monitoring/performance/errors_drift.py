@@ -18,7 +18,13 @@ significant *and* the change is large enough: an error rate that moved by at
 least ``DEFAULT_MIN_ERROR_CHANGE`` (2 percentage points) for classifiers, or
 residual distributions at least ``DEFAULT_MIN_RESIDUAL_SHIFT`` (0.1) apart in
 normalised Wasserstein distance (in reference residual standard deviations)
-for regressors. Both signals are kept: ``significant`` and ``effect``.
+for regressors — or by more than the reference's own windows of the plan's
+shape usually move, whichever is larger. That usual change is calibrated like
+the drift thresholds (:mod:`monitoring.drift.calibration`, square-root scale,
+one signal) on the reference's windows, or on up to 200 runs of consecutive
+labelled reference rows of a typical window's size when it holds fewer than
+20 windows: a reference week whose error rate wobbles with the weather is not
+concept drift. Both signals are kept: ``significant`` and ``effect``.
 :mod:`monitoring.performance.diagnosis` combines the outcome with the
 covariate-drift verdicts.
 """
@@ -35,11 +41,13 @@ import numpy as np
 from scipy.stats import wasserstein_distance
 
 from monitoring.drift import detectors
+from monitoring.drift.calibration import MIN_WINDOWS, score_limits
 from monitoring.errors import MonitoringError
+from monitoring.performance.bands import BLOCKS
 from monitoring.performance.metrics import DEFAULT_MIN_LABELLED, Sample
-from monitoring.performance.records import labelled_sample, load_records
+from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.schema import Task
-from monitoring.store.connection import Store
+from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.windows import Window, WindowPlan
 
 ErrorTest = Literal["fet", "chi2", "ks", "cvm"]
@@ -88,7 +96,13 @@ class ErrorDriftResult:
 
 @dataclass(frozen=True)
 class ConceptDriftResult:
-    """Error-drift tests of a model over a timeline of windows."""
+    """Error-drift tests of a model over a timeline of windows.
+
+    ``min_change`` is the smallest change that counts (``min_change_name``
+    says in what: the error rate's change for classifiers, the residuals'
+    normalised Wasserstein distance for regressors); ``min_change_basis`` says
+    whether it is the fixed minimum or the reference's calibrated usual change.
+    """
 
     model: str
     task: Task
@@ -97,6 +111,9 @@ class ConceptDriftResult:
     n_reference: int
     reference_error: float | None
     windows: tuple[ErrorDriftResult, ...]
+    min_change: float = DEFAULT_MIN_ERROR_CHANGE
+    min_change_name: str = "error-rate change"
+    min_change_basis: str = "fixed"
 
 
 def error_drift(
@@ -141,14 +158,20 @@ def error_drift(
     chosen: ErrorTest = test or DEFAULT_TESTS[task]
     _check_test(chosen, task)
     ref = handle.spec.reference
-    reference = _errors(labelled_sample(load_records(handle, ref.start, ref.end)))
+    reference_records = load_records(handle, ref.start, ref.end)
+    reference = _errors(labelled_sample(reference_records, by_score=False))  # in time order
     if len(reference) < min_labelled:
         raise MonitoringError(
             f"model {model!r}: the reference has {len(reference)} labelled row(s); testing errors "
             f"needs at least {min_labelled}"
         )
     fitted = _detector(chosen, p_val).fit(reference)
-    minimum = min_effect if min_effect is not None else _default_minimum(task)
+    basis = "fixed"
+    if min_effect is not None:
+        minimum = min_effect
+    else:
+        usual, basis = _usual_change(handle, plan, reference_records, reference, min_labelled)
+        minimum = max(_default_minimum(task), usual)
     blank = ErrorDriftResult(
         start=ref.start,
         end=ref.end,
@@ -177,7 +200,40 @@ def error_drift(
         n_reference=len(reference),
         reference_error=float(reference.mean()),
         windows=tuple(results),
+        min_change=minimum,
+        min_change_name="residual W/σ" if task == "regression" else "error-rate change",
+        min_change_basis=basis,
     )
+
+
+def _usual_change(
+    handle: ModelHandle,
+    plan: WindowPlan,
+    records: Records,
+    reference: np.ndarray,
+    min_labelled: int,
+) -> tuple[float, str]:
+    """How far a window of the plan's shape usually moves inside the reference (0 when it
+    cannot be told), and on what that was calibrated."""
+    ref = handle.spec.reference
+    task = handle.spec.task
+    windows = plan.over(ref.start, ref.end).windows(handle)
+    own = [_errors(labelled_sample(records.between(w.start, w.end))) for w in windows]
+    own = [e for e in own if len(e) >= min_labelled]
+    if len(own) >= MIN_WINDOWS:
+        runs, basis = own, f"{len(own)} reference windows"
+    else:
+        size = int(np.median([len(e) for e in own])) if own else 0
+        if size < min_labelled or len(reference) < size + (size + 1) // 2:
+            return 0.0, "fixed (the reference is too short to calibrate)"
+        starts = np.unique(np.linspace(0, len(reference) - size, BLOCKS).round().astype(int))
+        runs = [reference[a : a + size] for a in starts]
+        basis = f"{len(runs)} runs of {size:,} consecutive labelled reference rows"
+    effects = np.array([_effect(task, reference, e) for e in runs])
+    ceiling = 1.0 if task != "regression" else max(1.0, 10 * float(np.max(effects)))
+    limits, _ = score_limits({"errors": effects}, {"errors": ceiling}, 1, tied={"errors"})
+    threshold = limits["errors"].threshold
+    return (0.0, "fixed") if threshold is None else (threshold, f"calibrated on {basis}")
 
 
 def _window(

@@ -84,6 +84,16 @@ def metrics_for(spec: ModelSpec) -> tuple[str, ...]:
     return tuple(m for m in CLASSIFICATION_METRICS if spec.scores or not METRICS[m].needs_scores)
 
 
+HEADLINE_METRICS = {"binary": "f1", "multiclass": "accuracy", "regression": "mae"}
+
+
+def headline_metric(spec: ModelSpec) -> str:
+    """The metric a model is watched by: the first its ``[alerts]`` name, else its task's
+    usual one (F1, accuracy, MAE) — accuracy says little on a 20 %-positive task."""
+    named = [m for m in spec.alerts.metrics if m in metrics_for(spec)]
+    return named[0] if named else HEADLINE_METRICS[spec.task]
+
+
 def positive_label(spec: ModelSpec) -> str:
     """The positive class of a binary model: ``spec.positive_label``, else ``"1"``."""
     return spec.positive_label if spec.positive_label is not None else DEFAULT_POSITIVE_LABEL

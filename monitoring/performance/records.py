@@ -60,6 +60,18 @@ class Records:
             None if self.score is None else self.score[lo:hi],
         )
 
+    def rows(self, lo: int, hi: int) -> Records:
+        """Rows ``lo`` to ``hi - 1`` by position (a view, no copy)."""
+        return Records(
+            self.spec,
+            self.start,
+            self.end,
+            self.ts[lo:hi],
+            self.prediction[lo:hi],
+            self.target[lo:hi],
+            None if self.score is None else self.score[lo:hi],
+        )
+
     def covers(self, start: dt.datetime, end: dt.datetime) -> bool:
         """True when every record of ``[start, end)`` is in these records."""
         return self.start <= start and end <= self.end
@@ -98,8 +110,13 @@ def load_records(model: ModelHandle, start: dt.datetime, end: dt.datetime) -> Re
     )
 
 
-def labelled_sample(records: Records) -> Sample:
-    """Encode the labelled rows of ``records`` (that have a prediction) for their model's task."""
+def labelled_sample(records: Records, by_score: bool = True) -> Sample:
+    """Encode the labelled rows of ``records`` (that have a prediction) for their model's task.
+
+    ``by_score=False`` keeps the rows of a binary model in time order, for
+    :func:`sample_rows` to cut runs from (such a sample is not sorted by score
+    as :class:`Sample` requires until it is cut).
+    """
     spec = records.spec
     # A row without a prediction says nothing about the model's quality.
     keep = records.labelled & np.asarray(pd.notna(records.prediction), dtype=bool)
@@ -112,12 +129,10 @@ def labelled_sample(records: Records) -> Sample:
         y_true = (target == positive).astype(np.int64)
         y_pred = (predicted == positive).astype(np.int64)
         score = None if records.score is None else records.score[keep]
-        if score is not None:
-            order = np.argsort(score, kind="stable")
-            y_true, y_pred, score = y_true[order], y_pred[order], score[order]
-        return Sample(
+        sample = Sample(
             "binary", y_true, y_pred, score, (_negative_name(target, predicted, positive), positive)
         )
+        return sample if not by_score else sample_rows(sample, 0, len(sample))
     classes = tuple(sorted(set(target) | set(predicted)))
     index = {c: i for i, c in enumerate(classes)}
     code = np.vectorize(index.__getitem__, otypes=[np.int64])
@@ -130,7 +145,18 @@ def labelled_sample(records: Records) -> Sample:
     )
 
 
+def sample_rows(sample: Sample, lo: int, hi: int) -> Sample:
+    """Rows ``lo`` to ``hi - 1`` of a regression or binary sample kept in time order
+    (``labelled_sample(..., by_score=False)``), sorted by score as a :class:`Sample` is."""
+    y_true, y_pred, score = sample.y_true[lo:hi], sample.y_pred[lo:hi], sample.score
+    if score is None:
+        return Sample(sample.task, y_true, y_pred, None, sample.classes)
+    order = np.argsort(score[lo:hi], kind="stable")
+    return Sample(sample.task, y_true[order], y_pred[order], score[lo:hi][order], sample.classes)
+
+
 def _negative_name(target: np.ndarray, predicted: np.ndarray, positive: str) -> str:
     """The negative class's text when the rows show exactly one, else ``"not <positive>"``."""
-    others = (set(target) | set(predicted)) - {positive, ""}
+    # pd.unique hashes in C: a Python set of every row was most of a weekly timeline's time.
+    others = set(pd.unique(np.concatenate([target, predicted]))) - {positive, ""}
     return others.pop() if len(others) == 1 else f"not {positive}"

@@ -19,6 +19,7 @@ MODEL, FROM, TO = "model", "from", "to"
 PERIOD, ROWS, FEATURE, DETECTOR, CORRECTION = "period", "rows", "feature", "detector", "correction"
 METRIC, WINDOW = "metric", "window"
 ALPHA, MIN_EFFECT, REF_FROM, REF_TO = "alpha", "min_effect", "ref_from", "ref_to"
+BASELINE, RULE = "baseline", "rule"
 
 
 def timeline_link(

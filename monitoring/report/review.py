@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.engine import run_configured
-from monitoring.drift.report import DriftReport
+from monitoring.drift.report import ColumnDrift, DriftReport
 from monitoring.errors import MonitoringError
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.report.export import ChartContext
@@ -16,7 +16,7 @@ from monitoring.report.figures.drift import distribution_figure, grid_figure, re
 from monitoring.report.figures.performance import metric_figure
 from monitoring.report.figures.style import volume_figure
 from monitoring.report.pack import PackChart, PackTable, ReviewPack
-from monitoring.report.tables import report_table
+from monitoring.report.tables import quality_text, report_table
 from monitoring.report.text import slug, threshold_text, verdict_word
 from monitoring.store.annotations import list_annotations
 from monitoring.store.connection import ModelHandle, Store
@@ -80,7 +80,7 @@ def drift_pack(
     spec = handle.spec
     label = uploaded.label if uploaded is not None else span_label(*report.current)
     context = drift_context(report, label)
-    ranked = sorted(report.features, key=lambda c: -(c.effect or -1.0))
+    ranked = sorted(report.features, key=_beyond_first)
     drifted = [c for c in ranked if c.drifted]
     shown = (drifted or [c for c in ranked if c.effect is not None])[:max_features]
     charts: list[PackChart] = []
@@ -145,7 +145,7 @@ def _performance_lines(
     else:
         lines.append(
             f"- reference band: {band.lower:.3g} to {band.upper:.3g} "
-            f"(mean ± {band.sigmas:g}σ over {band.windows} reference weeks)"
+            f"(mean ± {band.sigmas:g}σ over {band.basis})"
         )
     for week in result.windows:
         if not (week.window.start < current[1] and week.window.end > current[0]):
@@ -197,12 +197,22 @@ def _summary(report: DriftReport) -> tuple[str, ...]:
             f"{mv.n_current:,} rows: p = {mv.p_value:.3g}, **{verdict_word(mv.drifted)}**"
         )
     lines += [f"- rule: {verdict.rule}", "", "## Top drifted features"]
-    drifted = sorted((c for c in report.features if c.drifted), key=lambda c: -(c.effect or 0))
+    drifted = sorted((c for c in report.features if c.drifted), key=_beyond_first)
     lines += [
         f"- **{c.column}**: {result_line(c).replace('<b>', '').replace('</b>', '')}"
+        + (f" ({c.excess:.2f}× its usual limit)" if c.excess is not None else "")
         for c in drifted[:10]
     ] or ["- none"]
+    lines += ["", "## Data quality (beyond the usual limits)"]
+    lines += [
+        f"- **{c.column}**: {quality_text(c)}" for c in report.columns if quality_text(c)
+    ] or ["- nothing beyond the usual limits: missing, never-seen and out-of-range shares"]
     return tuple(lines)
+
+
+def _beyond_first(column: ColumnDrift) -> float:
+    """Sort key: furthest beyond the usual limit first (the effect size without a limit)."""
+    return -(column.excess if column.excess is not None else (column.effect or -1.0))
 
 
 def _volume(model: ModelHandle, report: DriftReport) -> go.Figure:

@@ -1,21 +1,36 @@
-"""Grouped DuckDB counts behind the drift timeline: bins, then counts per window in one scan.
+"""Grouped DuckDB counts behind the drift timeline: bins fitted on the reference, then
+counts per window (or per day of the reference) in one scan.
 
-:func:`fit_layout` fixes how each feature is counted (equal-width bins for a
-numeric feature over the range of the reference and the timeline; values for
-a categorical one). :func:`count_windows` then counts every feature in every
-window of a batch, and in the reference, with one query: one ``GROUP BY`` per
-feature over the same record-to-window assignment. The assignment is inlined
-into each ``GROUP BY`` rather than materialised: each then reads only its own
-column, which is faster and lighter than writing every column out once.
-Records are assigned to windows:
+**Bins** (:func:`fit_layout`, on the reference only, so a window's counts never
+depend on which other windows were asked for):
 
-- by ``date_trunc`` alone when the windows are whole calendar periods (only
-  the first and last may be clipped): the fast path, which also counts a
-  reference lying outside the windows' span in the same scan;
-- by a hash join on the period for other calendar windows;
-- by an ``ASOF`` join on the window starts otherwise (runs of N rows).
+- A numeric feature with at most :data:`POINT_MAX` distinct reference values
+  (flags, small codes) is *discrete*: one bin per reference value, one per gap
+  between two of them, one below the smallest and one above the largest. Its
+  counts are exact value counts, so its KS ``D`` is exact and its test is
+  chi-squared on value counts (a test valid for ties).
+- Any other numeric feature gets about :data:`DEFAULT_BINS` bins that each hold
+  an equal share of the reference, plus an overflow bin below the reference's
+  minimum and one above its maximum (their counts *are* a window's
+  out-of-range values). A value that holds a large share on its own (a spike
+  at zero) gets a bin of its own. The bins are made from fine equal-width bins
+  on ``asinh((x − median) / scale)``, a scale on which heavy tails and far
+  outliers take little room, merged by their reference counts; in SQL a value's
+  bin is a lookup of its fine bin. ``bound`` is the largest reference share of
+  a bin that holds more than one distinct reference value: the binned KS ``D``
+  is below the exact one by at most that much (inside a bin both CDFs rise
+  monotonically; a single-valued bin is exact). Fine bins are refined until the
+  bound is at most :data:`TARGET_BOUND` or the finest grid is reached.
+- A categorical feature is counted by value.
 
-The second and third paths count the reference in a scan of its own.
+**Counts** (:func:`count_windows`): every feature in every window of a batch
+with one query: one ``GROUP BY`` per feature over the same record-to-window
+assignment, which is inlined rather than materialised (each part then reads
+only its own column). Records are assigned to windows by ``date_trunc`` alone
+when the windows are whole calendar periods (only the first and last may be
+clipped), by a hash join on the period for other calendar windows, and by an
+``ASOF`` join on the window starts otherwise (runs of N rows). The reference's
+days (or hours) are counted the same way: they are calendar windows.
 """
 
 from __future__ import annotations
@@ -32,50 +47,120 @@ from monitoring.store.reads import Source
 from monitoring.store.sql import quote_ident
 from monitoring.timeutil import Bounds
 
+POINT_MAX = 20
 DEFAULT_BINS = 500
+TARGET_BOUND = 2.5 / DEFAULT_BINS
+FINE_GRIDS = (4096, 16384, 65536)
 _WINDOWS_VIEW = "dw_timeline_batch"
 _EPOCH = dt.datetime(1970, 1, 1)
-_REFERENCE_KEY = -1  # never an epoch_us of a period start: those are whole hours
+_ROWS = -1  # the feature id of a window's row count
 
 
 @dataclass(frozen=True)
-class NumericBins:
-    """Equal-width bins of one numeric feature: ``[low + k·width, low + (k+1)·width)``."""
+class NumericLayout:
+    """How one numeric feature is counted: ``bins`` bins, 0 and ``bins - 1`` the overflow bins.
+
+    ``edges`` (``bins - 1`` values) bound the interior bins: bin ``j`` (1 …
+    ``bins - 2``) holds ``[edges[j-1], edges[j])`` (a single value where the two
+    are equal); ``edges[0]`` and ``edges[-1]`` are the reference's minimum and
+    maximum. Discrete layouts list their ``values``; continuous ones map a fine
+    bin on ``asinh((x − center) / scale)`` (``low``, ``width``, ``lookup``) to
+    its bin.
+    """
 
     column: str
-    low: float
-    width: float
-    bins: int
+    discrete: bool
+    edges: tuple[float, ...]
+    bound: float
     reference_std: float
+    values: tuple[float, ...] = ()
+    center: float = 0.0
+    scale: float = 1.0
+    low: float = 0.0
+    width: float = 1.0
+    lookup: tuple[int, ...] = ()
+
+    @property
+    def bins(self) -> int:
+        return len(self.edges) + 1
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Widths of the interior bins (zero for a discrete value's own bin)."""
+        return np.diff(np.asarray(self.edges, dtype=np.float64))
+
+    def support(self) -> np.ndarray:
+        """Which bins hold reference values: all but the overflow bins (and discrete gaps)."""
+        inside = np.ones(self.bins, dtype=bool)
+        inside[[0, -1]] = False
+        if self.discrete:
+            inside[2::2] = False  # bins 2, 4, …: the gaps between two reference values
+        return inside
+
+    def offsets(self, counts: np.ndarray, sums: np.ndarray) -> np.ndarray:
+        """Per bin, the values' total distance from the bin's finite edge (``≥ 0``)."""
+        edges = np.asarray(self.edges, dtype=np.float64)
+        left = np.concatenate([[edges[0]], edges[:-1], [edges[-1]]])
+        out = sums - counts * left
+        out[..., 0] = -out[..., 0]  # below the minimum: edge − x
+        return out
+
+    def bin_sql(self, q: str, name: str) -> tuple[str, dict[str, object]]:
+        """An SQL expression of the bin of the quoted column ``q``, with its parameters."""
+        if self.discrete:
+            if not self.values:
+                return "0", {}
+            params: dict[str, object] = {}
+            cases = []
+            for i, v in enumerate(self.values):
+                params[f"{name}_{i}"] = v
+                cases.append(f"WHEN {q} < ${name}_{i} THEN {2 * i} ")
+                cases.append(f"WHEN {q} = ${name}_{i} THEN {2 * i + 1} ")
+            return f"CASE {''.join(cases)}ELSE {2 * len(self.values)} END", params
+        fine = len(self.lookup)
+        expression = (
+            f"CASE WHEN {q} < ${name}_min THEN 0 WHEN {q} > ${name}_max THEN {self.bins - 1} "
+            f"ELSE list_extract(${name}_lookup, least(greatest(floor((asinh(({q} - ${name}_c) "
+            f"/ ${name}_s) - ${name}_lo) / ${name}_w), 0), {fine - 1})::INTEGER + 1) END"
+        )
+        return expression, {
+            f"{name}_min": self.edges[0],
+            f"{name}_max": self.edges[-1],
+            f"{name}_c": self.center,
+            f"{name}_s": self.scale,
+            f"{name}_lo": self.low,
+            f"{name}_w": self.width,
+            f"{name}_lookup": list(self.lookup),
+        }
 
 
 @dataclass(frozen=True)
 class Layout:
-    """How the features of a timeline are counted: bins per numeric feature, then categoricals."""
+    """How the features of a timeline are counted: numeric layouts, then categoricals."""
 
-    numeric: tuple[NumericBins, ...]
+    numeric: tuple[NumericLayout, ...]
     categorical: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Counts:
-    """Counts of one batch of windows (index ``0 … W-1``), per feature.
+    """Counts of one batch of windows (index ``0 … W-1``).
 
-    ``numeric[column]`` is ``(counts, sums)``, both ``W × bins`` (sums of
-    ``x - low``); ``categorical[column][w]`` maps each value to its count.
+    ``rows`` is each window's row count; ``numeric[column]`` is ``(counts,
+    sums)``, both ``W × bins`` (sums of the values themselves);
+    ``categorical[column][w]`` maps each value to its count.
     """
 
     windows: int
+    rows: np.ndarray
     numeric: Mapping[str, tuple[np.ndarray, np.ndarray]]
     categorical: Mapping[str, list[dict[str, int]]]
 
-    def part(self, start: int, stop: int) -> Counts:
-        """The windows ``start … stop-1`` only."""
-        return Counts(
-            stop - start,
-            {c: (n[start:stop], s[start:stop]) for c, (n, s) in self.numeric.items()},
-            {c: values[start:stop] for c, values in self.categorical.items()},
-        )
+    def non_null(self, column: str) -> np.ndarray:
+        """Each window's non-NULL values of ``column``."""
+        if column in self.numeric:
+            return self.numeric[column][0].sum(axis=1)
+        return np.array([sum(c.values()) for c in self.categorical[column]], dtype=np.float64)
 
 
 def fit_layout(
@@ -84,43 +169,100 @@ def fit_layout(
     numeric: Sequence[str],
     categorical: Sequence[str],
     reference: Bounds,
-    span: Bounds,
     bins: int = DEFAULT_BINS,
 ) -> Layout:
-    """Bins over the range of ``reference`` ∪ ``span``, with the reference's standard deviation.
+    """Fit each numeric feature's bins on ``reference`` (see the module docstring)."""
+    return Layout(
+        tuple(_fit_numeric(con, source, c, reference, bins) for c in numeric), tuple(categorical)
+    )
 
-    The range and the standard deviation are separate queries: DuckDB answers
-    the range from its column statistics when the two stretches meet and hold
-    every record (the usual timeline), and the deviation scans the reference only.
-    """
-    if not numeric:
-        return Layout((), tuple(categorical))
-    ts = source.timestamp
-    columns = [quote_ident(c) for c in numeric]
-    if reference[0] <= span[1] and span[0] <= reference[1]:  # they meet: one range
-        inside = f"{ts} >= $lo AND {ts} < $hi"
-        bounds = {"lo": min(reference[0], span[0]), "hi": max(reference[1], span[1])}
-    else:
-        inside = f"({ts} >= $rs AND {ts} < $re) OR ({ts} >= $ss AND {ts} < $se)"
-        bounds = {"rs": reference[0], "re": reference[1], "ss": span[0], "se": span[1]}
-    ranges = con.execute(
-        f"SELECT {', '.join(f'min({q}), max({q})' for q in columns)} FROM {source.table} "
-        f"WHERE {inside}",
-        bounds,
+
+def _fit_numeric(
+    con: duckdb.DuckDBPyConnection, source: Source, column: str, reference: Bounds, bins: int
+) -> NumericLayout:
+    q = quote_ident(column)
+    where = f"{source.timestamp} >= $rs AND {source.timestamp} < $re AND {q} IS NOT NULL"
+    params = {"rs": reference[0], "re": reference[1]}
+    lo, hi, quartiles, std, distinct = con.execute(
+        f"SELECT min({q}), max({q}), quantile_cont({q}, [0.25, 0.5, 0.75]), stddev_pop({q}), "
+        f"approx_count_distinct({q}) FROM {source.table} WHERE {where}",
+        params,
     ).fetchall()[0]
-    spreads = con.execute(
-        f"SELECT {', '.join(f'stddev_pop({q})' for q in columns)} FROM {source.table} "
-        f"WHERE {ts} >= $rs AND {ts} < $re",
-        {"rs": reference[0], "re": reference[1]},
-    ).fetchall()[0]
-    laid = []
-    for i, column in enumerate(numeric):
-        low, high, std = ranges[2 * i], ranges[2 * i + 1], spreads[i]
-        low = 0.0 if low is None else float(low)
-        high = low if high is None else float(high)
-        width = (high - low) / bins if high > low else 1.0
-        laid.append(NumericBins(column, low, width, bins, float(std or 0.0)))
-    return Layout(tuple(laid), tuple(categorical))
+    if lo is None:  # no reference values: one bin for everything, tested nowhere
+        return NumericLayout(column, True, (0.0,), 0.0, 0.0, values=())
+    std = float(std or 0.0)
+    if distinct <= 2 * POINT_MAX:
+        values = [
+            float(r[0])
+            for r in con.execute(
+                f"SELECT DISTINCT {q} FROM {source.table} WHERE {where} ORDER BY 1 LIMIT "
+                f"{POINT_MAX + 1}",
+                params,
+            ).fetchall()
+        ]
+        if len(values) <= POINT_MAX:  # bins: below, v1, (v1, v2), v2, …, vm, above
+            edges = tuple(v for v in values for _ in (0, 1))
+            return NumericLayout(column, True, edges, 0.0, std, values=tuple(values))
+    center = float(quartiles[1])
+    scale = float(quartiles[2] - quartiles[0]) / 1.349 or std or 1.0
+    for fine in FINE_GRIDS:
+        layout = _merged(con, source, column, where, params, float(lo), float(hi), center, scale,
+                         fine, bins, std)  # fmt: skip
+        if layout.bound <= TARGET_BOUND:
+            break
+    return layout
+
+
+def _merged(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    column: str,
+    where: str,
+    params: Mapping[str, object],
+    lo: float,
+    hi: float,
+    center: float,
+    scale: float,
+    fine: int,
+    bins: int,
+    std: float,
+) -> NumericLayout:
+    """Count the reference on ``fine`` asinh bins and merge them into about ``bins`` bins."""
+    low = float(np.arcsinh((lo - center) / scale))
+    top = float(np.arcsinh((hi - center) / scale))
+    width = (top - low) / fine if top > low else 1.0
+    q = quote_ident(column)
+    rows = con.execute(
+        f"SELECT least(greatest(floor((asinh(({q} - $c) / $s) - $lo) / $w), 0), {fine - 1})"
+        f"::INTEGER AS k, count(*), min({q}), max({q}) FROM {source.table} WHERE {where} "
+        f"GROUP BY 1 ORDER BY 1",
+        {**params, "c": center, "s": scale, "lo": low, "w": width},
+    ).fetchall()
+    mass = np.zeros(fine)
+    single = np.zeros(fine, dtype=bool)
+    for k, n, smallest, largest in rows:
+        mass[k] = n
+        single[k] = smallest == largest
+    mass /= mass.sum()
+    lookup = np.zeros(fine, dtype=np.int64)
+    starts: list[int] = []  # first fine bin of each merged bin
+    own: list[bool] = []  # the merged bin is one fine bin holding a single value
+    filled = 0.0
+    for k in range(fine):
+        spike = single[k] and mass[k] >= 0.5 / bins
+        if spike or not starts or own[-1] or filled >= 1 / bins:
+            starts.append(k)
+            own.append(bool(spike))
+            filled = 0.0
+        filled += mass[k]
+        lookup[k] = len(starts)  # bins are numbered from 1: 0 is the lower overflow bin
+    shares = np.bincount(lookup - 1, weights=mass, minlength=len(starts))
+    bound = float(max((s for s, o in zip(shares, own, strict=True) if not o), default=0.0))
+    left = center + scale * np.sinh(low + np.asarray(starts) * width)
+    left[0] = lo
+    edges = (*(float(e) for e in left), float(hi))
+    return NumericLayout(column, False, edges, bound, std, (), center, scale, low, width,
+                         tuple(int(v) for v in lookup))  # fmt: skip
 
 
 def count_windows(
@@ -128,20 +270,9 @@ def count_windows(
     source: Source,
     layout: Layout,
     windows: Sequence[Bounds],
-    reference: Bounds | None = None,
-) -> tuple[Counts, Counts | None]:
-    """Count every feature of ``layout`` in each window (sorted, non-overlapping) and the reference.
-
-    Returns the windows' counts and the reference's (``None`` without a
-    reference). See the module docstring for when one scan does both.
-    """
-    plan = _plan(source, windows, reference)
-    counts = _count(con, source, layout, plan)
-    if reference is None:
-        return counts, None
-    if plan.with_reference:
-        return counts.part(0, len(windows)), counts.part(len(windows), len(windows) + 1)
-    return counts, _count(con, source, layout, _range_plan(source, reference))
+) -> Counts:
+    """Count every feature of ``layout`` in each window (sorted, non-overlapping), in one scan."""
+    return _count(con, source, layout, _plan(source, windows))
 
 
 @dataclass(frozen=True)
@@ -160,33 +291,25 @@ class _Plan:
     join: str = ""
     keys: np.ndarray | None = None
     frame: pd.DataFrame | None = None
-    with_reference: bool = False
 
 
-def _plan(source: Source, windows: Sequence[Bounds], reference: Bounds | None) -> _Plan:
+def _plan(source: Source, windows: Sequence[Bounds]) -> _Plan:
     n_windows = len(windows)
-    if n_windows <= 1:
-        return _range_plan(source, windows[0]) if windows else _Plan(0, "0", "FALSE", {})
     ts = f"t.{source.timestamp}"
+    if n_windows == 0:
+        return _Plan(0, "0", "FALSE", {})
+    if source.predicate is not None:  # an uploaded slice: its own rows, whatever the bounds
+        return _Plan(1, "0", source.predicate, dict(source.bind))
     lo, hi = windows[0][0], windows[-1][1]
     params: dict[str, object] = {"lo": lo, "hi": hi}
     where = f"{ts} >= $lo AND {ts} < $hi"
-    period = _calendar_period(windows)
+    if n_windows == 1:
+        return _Plan(1, "0", where, params)
+    period = calendar_period(windows)
     if period is not None and _whole_periods(period, windows):
         key = f"epoch_us(CAST(date_trunc('{period}', {ts}) AS TIMESTAMP))"
-        keys = [_epoch_us(_trunc(period, start)) for start, _ in windows]
-        if reference is None or (reference[0] < hi and reference[1] > lo):
-            return _Plan(n_windows, key, where, params, keys=np.array(keys, dtype=np.int64))
-        params.update(rs=reference[0], re=reference[1])
-        in_reference = f"{ts} >= $rs AND {ts} < $re"
-        return _Plan(
-            n_windows + 1,
-            f"CASE WHEN {in_reference} THEN {_REFERENCE_KEY} ELSE {key} END",
-            f"(({where}) OR ({in_reference}))",
-            params,
-            keys=np.array([*keys, _REFERENCE_KEY], dtype=np.int64),
-            with_reference=True,
-        )
+        keys = np.array([_epoch_us(_trunc(period, start)) for start, _ in windows], dtype=np.int64)
+        return _Plan(n_windows, key, where, params, keys=keys)
     frame = pd.DataFrame(
         {
             "idx": range(n_windows),
@@ -203,12 +326,8 @@ def _plan(source: Source, windows: Sequence[Bounds], reference: Bounds | None) -
     return _Plan(n_windows, "w.idx", where, params, join=join, frame=frame)
 
 
-def _range_plan(source: Source, bounds: Bounds) -> _Plan:
-    ts = f"t.{source.timestamp}"
-    return _Plan(1, "0", f"{ts} >= $lo AND {ts} < $hi", {"lo": bounds[0], "hi": bounds[1]})
-
-
 def _count(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, plan: _Plan) -> Counts:
+    rows = np.zeros(plan.slots)
     numeric = {
         b.column: (np.zeros((plan.slots, b.bins)), np.zeros((plan.slots, b.bins)))
         for b in layout.numeric
@@ -216,19 +335,19 @@ def _count(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, plan:
     categorical: dict[str, list[dict[str, int]]] = {
         c: [{} for _ in range(plan.slots)] for c in layout.categorical
     }
-    if not plan.slots or not (layout.numeric or layout.categorical):
-        return Counts(plan.slots, numeric, categorical)
+    if not plan.slots:
+        return Counts(0, rows, numeric, categorical)
     columns = [f"{plan.key} AS w"]
-    parts = []
+    parts = [
+        f"SELECT w, {_ROWS} AS f, NULL::INTEGER AS b, NULL::VARCHAR AS value, count(*) AS n, "
+        f"NULL::DOUBLE AS s FROM base GROUP BY ALL"
+    ]
     params = dict(plan.params)
     for i, b in enumerate(layout.numeric):
         q = f"t.{quote_ident(b.column)}"
-        params[f"low{i}"], params[f"width{i}"] = b.low, b.width
-        columns += [  # least/greatest skip NULLs: a NULL value lands in bin 0, not counted
-            f"least(greatest(floor(({q} - $low{i}) / $width{i}), 0), {b.bins - 1})::INTEGER "
-            f"AS b{i}",
-            f"{q} - $low{i} AS v{i}",
-        ]
+        expression, bin_params = b.bin_sql(q, f"f{i}")
+        params.update(bin_params)
+        columns += [f"{expression} AS b{i}", f"{q} AS v{i}"]
         parts.append(
             f"SELECT w, {i} AS f, b{i} AS b, NULL::VARCHAR AS value, count(*) AS n, "
             f"sum(v{i}) AS s FROM base WHERE v{i} IS NOT NULL GROUP BY ALL"
@@ -254,19 +373,20 @@ def _count(con: duckdb.DuckDBPyConnection, source: Source, layout: Layout, plan:
     w, mine = _slots(np.asarray(result["w"], dtype=np.int64), plan.keys)
     f = np.asarray(result["f"], dtype=np.int64)[mine]
     n = np.asarray(result["n"], dtype=np.float64)[mine]
-    b_all = np.ma.getdata(result["b"])[mine]  # NULL only in categorical rows
+    b_all = np.ma.getdata(result["b"])[mine]  # NULL only in row-count and categorical rows
     s_all = np.ma.getdata(result["s"])[mine]
+    np.add.at(rows, w[f == _ROWS], n[f == _ROWS])
     for i, b in enumerate(layout.numeric):
-        rows = f == i
+        at_feature = f == i
         counts, sums = numeric[b.column]
-        at = (w[rows], np.asarray(b_all[rows], dtype=np.int64))
-        np.add.at(counts, at, n[rows])
-        np.add.at(sums, at, np.asarray(s_all[rows], dtype=np.float64))
+        at = (w[at_feature], np.asarray(b_all[at_feature], dtype=np.int64))
+        np.add.at(counts, at, n[at_feature])
+        np.add.at(sums, at, np.asarray(s_all[at_feature], dtype=np.float64))
     if layout.categorical:
-        values = np.ma.getdata(result["value"])[mine].tolist()  # NULL only in numeric rows
+        values = np.ma.getdata(result["value"])[mine].tolist()  # NULL only in other rows
         for k in np.flatnonzero(f >= offset).tolist():
             categorical[layout.categorical[f[k] - offset]][w[k]][str(values[k])] = int(n[k])
-    return Counts(plan.slots, numeric, categorical)
+    return Counts(plan.slots, rows, numeric, categorical)
 
 
 def _slots(keys: np.ndarray, slot_keys: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -280,7 +400,18 @@ def _slots(keys: np.ndarray, slot_keys: np.ndarray | None) -> tuple[np.ndarray, 
     return order[at][mine], mine
 
 
-def _calendar_period(windows: Sequence[Bounds]) -> str | None:
+def is_whole_period(period: str, start: dt.datetime, end: dt.datetime) -> bool:
+    """True when ``[start, end)`` is exactly one calendar ``period`` (not clipped)."""
+    first = _trunc(period, start)
+    if first != start:
+        return False
+    following = _trunc(period, first + {"hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1),
+                                        "week": dt.timedelta(days=7),
+                                        "month": dt.timedelta(days=32)}[period])  # fmt: skip
+    return end == following
+
+
+def calendar_period(windows: Sequence[Bounds]) -> str | None:
     """The calendar period whose (clipped) periods these windows are, if any."""
     for period in ("hour", "day", "week", "month"):
         keys = [_trunc(period, start) for start, _ in windows]

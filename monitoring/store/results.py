@@ -27,13 +27,15 @@ from monitoring.timeutil import Bounds
 
 _BOUNDS_VIEW = "dw_result_bounds"
 _NEW_ROWS = "dw_result_new_rows"
+WINDOWS, CELLS = "dw_timeline_windows", "dw_timeline_cells"
 WINDOW_COLUMNS = (
     "config_key", "model", "window_start", "window_end", "rows", "status", "threshold", "drifted",
-    "watermark", "computed_at",
+    "watermark", "computed_at", "volume_low", "volume_high", "quality", "calibration",
 )  # fmt: skip
 CELL_COLUMNS = (
     "config_key", "window_start", "window_end", "position", "feature", "kind", "status", "n",
-    "missing", "statistic", "p_value", "effect", "drifted",
+    "missing", "statistic", "p_value", "effect", "drifted", "score", "threshold", "excess",
+    "missing_limit", "novel", "novel_limit", "quality",
 )  # fmt: skip
 
 
@@ -107,21 +109,23 @@ def load_windows(
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The stored window rows and cell rows under ``key`` among ``windows``.
 
-    Window rows: start, end, rows, status, threshold, drifted, watermark; cell
-    rows: start, end, then the cell's columns from ``feature`` on, in position order.
+    Window rows: start, end, rows, status, threshold, drifted, watermark, then
+    the columns after ``computed_at``; cell rows: start, end, then the cell's
+    columns from ``feature`` on, in position order.
     """
     if not windows:
         return [], []
     con.register(_BOUNDS_VIEW, _bounds_frame(windows))
+    read = (*WINDOW_COLUMNS[2:9], *WINDOW_COLUMNS[10:])  # all but the key, model and computed_at
+    head_columns = ", ".join(f"w.{c}" for c in read)
     heads = con.execute(
-        f"SELECT w.window_start, w.window_end, w.rows, w.status, w.threshold, w.drifted, "
-        f"w.watermark FROM dw_timeline_windows w JOIN {_BOUNDS_VIEW} b "
+        f"SELECT {head_columns} FROM {WINDOWS} w JOIN {_BOUNDS_VIEW} b "
         f"ON w.window_start = b.ws AND w.window_end = b.we WHERE w.config_key = $key",
         {"key": key},
     ).fetchall()
+    cell_columns = ", ".join(f"c.{c}" for c in (*CELL_COLUMNS[1:3], *CELL_COLUMNS[4:]))
     cells = con.execute(
-        f"SELECT c.window_start, c.window_end, c.feature, c.kind, c.status, c.n, c.missing, "
-        f"c.statistic, c.p_value, c.effect, c.drifted FROM dw_timeline_cells c "
+        f"SELECT {cell_columns} FROM {CELLS} c "
         f"JOIN {_BOUNDS_VIEW} b ON c.window_start = b.ws AND c.window_end = b.we "
         f"WHERE c.config_key = $key ORDER BY c.window_start, c.position",
         {"key": key},
@@ -143,7 +147,7 @@ def save_windows(
     con.begin()
     try:
         con.register(_BOUNDS_VIEW, _bounds_frame([(h[2], h[3]) for h in heads]))
-        for table in ("dw_timeline_cells", "dw_timeline_windows"):
+        for table in (CELLS, WINDOWS):
             con.execute(
                 f"DELETE FROM {table} WHERE config_key = $key AND (window_start, window_end) "
                 f"IN (SELECT (ws, we) FROM {_BOUNDS_VIEW})",
@@ -151,8 +155,8 @@ def save_windows(
             )
         # Whole frames, not executemany: one INSERT per row costs ~0.4 ms each.
         for table, rows, names in (
-            ("dw_timeline_windows", heads, WINDOW_COLUMNS),
-            ("dw_timeline_cells", cells, CELL_COLUMNS),
+            (WINDOWS, heads, WINDOW_COLUMNS),
+            (CELLS, cells, CELL_COLUMNS),
         ):
             con.register(_NEW_ROWS, pd.DataFrame([list(r) for r in rows], columns=list(names)))
             con.execute(f"INSERT INTO {table} SELECT * FROM {_NEW_ROWS}")

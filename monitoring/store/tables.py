@@ -88,6 +88,10 @@ CREATE TABLE IF NOT EXISTS dw_timeline_windows (
     drifted BOOLEAN,
     watermark BIGINT NOT NULL,
     computed_at TIMESTAMP NOT NULL,
+    volume_low DOUBLE,
+    volume_high DOUBLE,
+    quality BOOLEAN,
+    calibration VARCHAR NOT NULL,
     PRIMARY KEY (config_key, window_start, window_end)
 );
 CREATE TABLE IF NOT EXISTS dw_timeline_cells (
@@ -103,7 +107,14 @@ CREATE TABLE IF NOT EXISTS dw_timeline_cells (
     statistic DOUBLE,
     p_value DOUBLE,
     effect DOUBLE,
-    drifted BOOLEAN
+    drifted BOOLEAN,
+    score DOUBLE,
+    threshold DOUBLE,
+    excess DOUBLE,
+    missing_limit DOUBLE,
+    novel DOUBLE,
+    novel_limit DOUBLE,
+    quality BOOLEAN
 );
 CREATE SEQUENCE IF NOT EXISTS dw_slice_ids;
 CREATE TABLE IF NOT EXISTS dw_slices (
@@ -129,6 +140,10 @@ CREATE TABLE IF NOT EXISTS dw_annotations (
 );
 """
 
+# Tables that only cache results, with a column their current layout has: an older file's
+# table without it is dropped and made again (its results are recomputed when asked for).
+CACHES = {"dw_timeline_windows": "calibration", "dw_timeline_cells": "quality"}
+
 _READY: set[tuple[int, int]] = set()  # (device, inode) of files whose metadata exists
 _READY_LOCK = threading.Lock()
 
@@ -148,8 +163,21 @@ def ensure(con: duckdb.DuckDBPyConnection, path: Path, created: bool) -> None:
     with _READY_LOCK:
         if key in _READY and not created:
             return
+        if not created:  # a new file holds no tables of an older layout
+            _drop_stale_caches(con)
         con.execute(METADATA)
         _READY.add(key)
+
+
+def _drop_stale_caches(con: duckdb.DuckDBPyConnection) -> None:
+    present = con.execute(
+        "SELECT table_name, list(column_name) FROM duckdb_columns() "
+        "WHERE schema_name = 'main' AND list_contains($tables, table_name) GROUP BY 1",
+        {"tables": list(CACHES)},
+    ).fetchall()
+    for table, columns in present:
+        if CACHES[table] not in columns:
+            con.execute(f"DROP TABLE {quote_ident(table)}")
 
 
 def records_table(model: str) -> str:

@@ -1,18 +1,21 @@
-"""The drift timeline: every window of a model compared with its reference, feature by feature.
+"""The drift timeline: every window of a model compared with its baseline, feature by feature.
 
 :func:`run_timeline` takes windows (cut by a :class:`~monitoring.store.windows.WindowPlan`:
 calendar periods or runs of N rows) and returns a :class:`~monitoring.timeline.report.Timeline`:
-per window, each feature's p-value, effect size, sample size and missing
-share, and the window's verdict. The tests are binned approximations computed
-from grouped DuckDB counts (:mod:`monitoring.timeline.stats` says which test
-and why); the **verdict rule is the engine's**, applied by the same functions
-(:mod:`monitoring.drift.verdicts`): a feature drifts when its p-value is below
-the corrected threshold (Bonferroni or Benjamini–Hochberg over the window's
-tested features) *and* its effect size is at least ``min_effect``; the window
-drifts when any feature does, or at least ``drift_share`` of them when set.
+per window, each feature's calibrated statistic and threshold, test, effect
+size, data quality and verdict. The windows are judged by the one path of
+every drift verdict (:mod:`monitoring.drift.judge`): thresholds calibrated on
+windows of the same shape cut from the reference, the baseline asked for
+(whole reference, same season, or the previous N windows), and the rule of
+:mod:`monitoring.drift.verdicts` (``rule="fixed"`` keeps the old "p below the
+corrected level and effect ≥ min effect").
 
-Windows with fewer than ``min_rows`` records are ``"too_few"`` and not tested:
-a flag on twelve rows means little. Empty windows are ``"empty"``.
+Windows are judged only when *complete*: a calendar window clipped by the
+range (the first or the last one, such as the current week still filling)
+that holds fewer rows than a window of its shape usually does, or the last
+run of rows shorter than N, is ``"partial"``; one with fewer than
+``min_rows`` records is ``"too_few"`` (a flag on twelve rows means little);
+one without records is ``"empty"``.
 
 Results are stored per window (:mod:`monitoring.timeline.results`) and reused
 until an import overlapping the window or the reference makes them stale, so
@@ -28,20 +31,17 @@ from collections.abc import Callable, Iterator, Sequence
 
 import duckdb
 
-from monitoring.drift import detectors, verdicts
+from monitoring.drift import detectors, judge
 from monitoring.drift.config import DriftConfig
-from monitoring.drift.report import Kind
+from monitoring.drift.judge import Calibrated, FeatureCell
+from monitoring.drift.shapes import Shape
 from monitoring.errors import MonitoringError
 from monitoring.schema import ModelSpec
-from monitoring.store import counts as timeline_counts
-from monitoring.store.connection import Store
-from monitoring.store.counts import Counts, Layout
-from monitoring.store.reads import Source
-from monitoring.store.windows import Window
+from monitoring.store.connection import ModelHandle, Store
+from monitoring.store.counts import calendar_period, count_windows, is_whole_period
+from monitoring.store.windows import Window, WindowPlan
 from monitoring.timeline import results as timeline_store
-from monitoring.timeline import stats as timeline_stats
-from monitoring.timeline.report import FeatureCell, Timeline, WindowDrift, WindowStatus
-from monitoring.timeline.stats import CellStats
+from monitoring.timeline.report import Timeline, WindowDrift, WindowStatus
 from monitoring.timeutil import Bounds
 
 DEFAULT_MIN_ROWS = 30
@@ -62,15 +62,18 @@ def run_timeline(
     min_rows: int = DEFAULT_MIN_ROWS,
     use_stored: bool = True,
     progress: Progress | None = None,
+    plan: WindowPlan | None = None,
 ) -> Timeline:
-    """Compare each of ``windows`` with the reference (default: the spec's).
+    """Compare each of ``windows`` with its baseline (by default, the spec's reference).
 
-    Stored windows still fresh are read back; the rest are computed in
-    batches of about ``BATCH_ROWS`` records and stored. ``progress(done,
-    total)`` is called as windows complete (``total`` counts every window).
+    ``plan`` says how the windows were cut, which fixes the shape thresholds
+    are calibrated for; without it the shape is read off the windows (whole
+    calendar periods, or runs of rows). Stored windows still fresh are read
+    back; the rest are computed in batches of about ``BATCH_ROWS`` records and
+    stored. ``progress(done, total)`` is called as windows complete.
     ``config.detector`` does not change the per-feature tests of a timeline
-    (they are always the binned ones); correction, thresholds, ``min_effect``
-    and ``drift_share`` apply.
+    (they are always the binned ones); the rule, baseline, correction,
+    thresholds, ``min_effect`` and ``drift_share`` apply.
 
     Raises
     ------
@@ -83,41 +86,47 @@ def run_timeline(
         raise MonitoringError(f"min_rows must be at least 1, got {min_rows}")
     if any(a.end > b.start for a, b in itertools.pairwise(windows)):
         raise MonitoringError("timeline windows must be sorted and must not overlap")
-    fresh: list[WindowDrift] = []
     handle = store.model(model)
-    spec, source = handle.spec, handle.source
+    shape = _shape(plan, windows)
+    ref = reference or (handle.spec.reference.start, handle.spec.reference.end)
+    fresh: list[WindowDrift] = []
+    calibration = ""
     with store.connect() as con:
-        ref = reference or (spec.reference.start, spec.reference.end)
-        key = timeline_store.config_key(model, config, ref, min_rows)
+        key = timeline_store.config_key(model, config, ref, min_rows, shape)
         marks = timeline_store.watermarks(con, model, ref, windows)
         stored = timeline_store.load(con, key, windows, marks) if use_stored else {}
-        todo = [w for w in windows if (w.start, w.end) not in stored]
+        todo = [i for i, w in enumerate(windows) if w.bounds not in stored]
         done = len(windows) - len(todo)
         if progress is not None:
             progress(done, len(windows))
         if todo:
-            for batch in _compute(con, source, spec, config, ref, min_rows, todo):
+            cal = judge.calibrate(con, handle, shape, ref, config.window_baseline)
+            calibration = cal.describe()
+            for batch in _compute(con, handle, cal, config, min_rows, windows, todo):
                 fresh += batch
-                timeline_store.save(con, key, model, batch, marks)
+                timeline_store.save(con, key, model, batch, marks, calibration)
                 done += len(batch)
                 if progress is not None:
                     progress(done, len(windows))
-    by_start = {**stored, **{(w.start, w.end): w for w in fresh}}
+    by_bounds = {**stored, **{w.bounds: w for w in fresh}}
+    ordered = tuple(by_bounds[w.bounds] for w in windows)
     return Timeline(
         model=model,
         config=config,
         reference=ref,
         min_rows=min_rows,
-        features=spec.features,
-        windows=tuple(by_start[(w.start, w.end)] for w in windows),
+        features=handle.spec.features,
+        windows=ordered,
         computed=len(fresh),
+        shape=shape.label(),
+        calibration=calibration or next((w.calibration for w in ordered if w.calibration), ""),
     )
 
 
 def covariate_verdicts(
     store: Store, model: str, windows: Sequence[Window], config: DriftConfig | None = None
 ) -> dict[dt.datetime, bool | None]:
-    """The features verdict of each window, by window start (``None``: too small or empty).
+    """The features verdict of each window, by window start (``None``: not judged).
 
     A thin reading of :func:`run_timeline` (stored results are reused) for pages
     that show covariate drift next to something else, such as performance.
@@ -128,44 +137,39 @@ def covariate_verdicts(
 
 def _compute(
     con: duckdb.DuckDBPyConnection,
-    source: Source,
-    spec: ModelSpec,
+    model: ModelHandle,
+    cal: Calibrated,
     config: DriftConfig,
-    reference: Bounds,
     min_rows: int,
     windows: Sequence[Window],
+    todo: Sequence[int],
 ) -> Iterator[list[WindowDrift]]:
-    """Compute windows batch by batch; only windows with at least ``min_rows`` are scanned.
+    """Judge the windows ``todo`` (indices into ``windows``) batch by batch.
 
-    The reference is counted once, with the first batch that scans anything.
+    Only complete windows with at least ``min_rows`` records are scanned; with
+    a rolling baseline, the windows before them are counted too, as context.
     """
-    span = (windows[0].start, windows[-1].end)
-    layout = timeline_counts.fit_layout(
-        con, source, spec.numeric_features, spec.categorical_features, reference, span
-    )
-    ref_counts: Counts | None = None
-    for batch in _batches(windows, min_rows):
-        counted = [w for w in batch if w.rows >= min_rows]
-        tested = {}
-        if counted:
-            bounds = [(w.start, w.end) for w in counted]
-            counts, fresh_ref = timeline_counts.count_windows(
-                con, source, layout, bounds, reference if ref_counts is None else None
-            )
-            if ref_counts is None:
-                ref_counts = fresh_ref
-            assert ref_counts is not None  # asked for with the first counted batch
-            tested = _tested(counted, counts, layout, ref_counts, spec, config)
-        yield [tested.get((w.start, w.end)) or _untested(w, spec) for w in batch]
+    context = cal.baseline.windows if cal.baseline.kind == "rolling" else 0
+    for batch in _batches(windows, todo, min_rows):
+        judged = [i for i in batch if _status(cal, windows[i], min_rows) == "tested"]
+        results: dict[int, judge.WindowJudgement] = {}
+        if judged:
+            first = max(0, judged[0] - context)
+            span = range(first, judged[-1] + 1)
+            bounds = [windows[i].bounds for i in span]
+            counts = count_windows(con, model.source, cal.layout, bounds)
+            found = judge.judge(cal, counts, bounds, config, [i - first for i in judged])
+            results = {first + position: j for position, j in found.items()}
+        yield [_window(windows[i], results.get(i), cal, model.spec, min_rows) for i in batch]
 
 
-def _batches(windows: Sequence[Window], min_rows: int) -> Iterator[list[Window]]:
-    """Consecutive runs of windows holding about ``BATCH_ROWS`` testable records each."""
-    batch: list[Window] = []
+def _batches(windows: Sequence[Window], todo: Sequence[int], min_rows: int) -> Iterator[list[int]]:
+    """Consecutive runs of ``todo`` holding about ``BATCH_ROWS`` testable records each."""
+    batch: list[int] = []
     rows = 0
-    for w in windows:
-        batch.append(w)
-        rows += w.rows if w.rows >= min_rows else 0
+    for i in todo:
+        batch.append(i)
+        rows += windows[i].rows if windows[i].rows >= min_rows else 0
         if rows >= BATCH_ROWS:
             yield batch
             batch, rows = [], 0
@@ -173,70 +177,71 @@ def _batches(windows: Sequence[Window], min_rows: int) -> Iterator[list[Window]]
         yield batch
 
 
-def _tested(
-    windows: Sequence[Window],
-    counts: Counts,
-    layout: Layout,
-    reference: Counts,
+def _window(
+    window: Window,
+    found: judge.WindowJudgement | None,
+    cal: Calibrated,
     spec: ModelSpec,
-    config: DriftConfig,
-) -> dict[tuple[dt.datetime, dt.datetime], WindowDrift]:
-    per_feature: dict[str, list[CellStats]] = {}
-    for bins in layout.numeric:
-        ref = reference.numeric[bins.column]
-        per_feature[bins.column] = timeline_stats.numeric_cells(bins, ref, counts)
-    for column in layout.categorical:
-        ref_cat = reference.categorical[column][0]
-        per_feature[column] = timeline_stats.categorical_cells(column, ref_cat, counts)
-    kinds = _kinds(spec)
-    out = {}
-    for i, w in enumerate(windows):
-        stats = {f: per_feature[f][i] for f in spec.features}
-        p_values = [s.p_value for s in stats.values() if s.p_value is not None]
-        threshold = (
-            verdicts.correction_threshold(p_values, config.correction, config.p_threshold)
-            if p_values
-            else None
+    min_rows: int,
+) -> WindowDrift:
+    status = _status(cal, window, min_rows)
+    description = cal.describe()
+    if found is None:
+        cells = tuple(
+            FeatureCell(f, _kind(spec, f), status, 0, None, None, None, None, None)
+            for f in spec.features
         )
-        cells = tuple(_cell(f, kinds[f], s, w.rows, threshold, config) for f, s in stats.items())
-        out[(w.start, w.end)] = WindowDrift(
-            w.start, w.end, w.rows, "tested", threshold, _verdict(cells, config), cells
-        )
-    return out
-
-
-def _cell(
-    feature: str,
-    kind: Kind,
-    s: CellStats,
-    rows: int,
-    threshold: float | None,
-    config: DriftConfig,
-) -> FeatureCell:
-    missing = (rows - s.n) / rows if rows else None
-    drifted = None
-    if s.p_value is not None and threshold is not None:
-        drifted = verdicts.column_drifted(s.p_value, s.effect, threshold, config)[1]
-    return FeatureCell(
-        feature, kind, s.why or "tested", s.n, missing, s.statistic, s.p_value, s.effect, drifted
+        return WindowDrift(window.start, window.end, window.rows, status, None, None, cells,
+                           calibration=description)  # fmt: skip
+    return WindowDrift(
+        window.start,
+        window.end,
+        window.rows,
+        "tested",
+        found.threshold,
+        found.drifted,
+        found.cells,
+        volume_low=found.volume_low,
+        volume_high=found.volume_high,
+        quality=found.quality,
+        calibration=description,
     )
 
 
-def _verdict(cells: Sequence[FeatureCell], config: DriftConfig) -> bool | None:
-    tested = [c for c in cells if c.drifted is not None]
-    return verdicts.family_drifted(sum(bool(c.drifted) for c in tested), len(tested), config)
+def _status(cal: Calibrated, window: Window, min_rows: int) -> WindowStatus:
+    if window.rows == 0:
+        return "empty"
+    if _partial(cal, window):
+        return "partial"
+    if window.rows < min_rows:
+        return "too_few"
+    return "tested"
 
 
-def _untested(window: Window, spec: ModelSpec) -> WindowDrift:
-    status: WindowStatus = "empty" if window.rows == 0 else "too_few"
-    kinds = _kinds(spec)
-    cells = tuple(
-        FeatureCell(f, kinds[f], status, 0, None, None, None, None, None) for f in spec.features
-    )
-    return WindowDrift(window.start, window.end, window.rows, status, None, None, cells)
+def _partial(cal: Calibrated, window: Window) -> bool:
+    """A run of rows shorter than the others, or a calendar window clipped by the range that
+    holds fewer rows than usual (a first day starting with the first record is complete)."""
+    shape = cal.shape
+    if shape.rows is not None:
+        return window.rows < shape.rows
+    if shape.period is None or is_whole_period(shape.period, window.start, window.end):
+        return False
+    return cal.volume is None or window.rows < cal.volume.low
 
 
-def _kinds(spec: ModelSpec) -> dict[str, Kind]:
-    kinds: dict[str, Kind] = {c: "numeric" for c in spec.numeric_features}
-    kinds.update({c: "categorical" for c in spec.categorical_features})
-    return kinds
+def _shape(plan: WindowPlan | None, windows: Sequence[Window]) -> Shape:
+    if plan is not None:
+        if plan.rows is not None:
+            return Shape.of_rows(plan.rows)
+        assert plan.period is not None
+        return Shape.of_period(plan.period)
+    period = calendar_period([w.bounds for w in windows]) if len(windows) > 1 else None
+    if period is not None:
+        return Shape.of_period(period)
+    if len(windows) == 1:
+        return Shape.of_span(windows[0].bounds)
+    return Shape.of_rows(max(w.rows for w in windows) if windows else 1)
+
+
+def _kind(spec: ModelSpec, feature: str) -> str:
+    return "numeric" if feature in spec.numeric_features else "categorical"

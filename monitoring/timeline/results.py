@@ -1,8 +1,9 @@
 """Stored timeline windows: a window computed once is read back until the data under it changes.
 
 A window is stored under a **configuration key** (SHA-256 of the model, the
-:class:`~monitoring.drift.config.DriftConfig`, the reference bounds,
-``min_rows`` and the timeline's method version) and its own bounds, in
+:class:`~monitoring.drift.config.DriftConfig` (rule and baseline included),
+the reference bounds, ``min_rows``, the window shape and the timeline's
+method version) and its own bounds, in
 ``dw_timeline_windows`` (one row per window) and ``dw_timeline_cells`` (one row
 per window and feature, plain columns so a timeline can be read with SQL).
 
@@ -25,22 +26,30 @@ from typing import Any
 import duckdb
 
 from monitoring.drift.config import DriftConfig
+from monitoring.drift.judge import FeatureCell
+from monitoring.drift.shapes import Shape
 from monitoring.store import results as stored
 from monitoring.store.windows import Window
-from monitoring.timeline.report import FeatureCell, WindowDrift
+from monitoring.timeline.report import WindowDrift
 from monitoring.timeutil import Bounds, utc_now
 
-METHOD_VERSION = 2  # 2: NULL numeric values are no longer counted in the lowest bin
+# 2: NULL numeric values are no longer counted in the lowest bin;
+# 3: calibrated thresholds, reference-quantile bins, data quality, partial windows.
+METHOD_VERSION = 3
 Marks = Mapping[tuple[dt.datetime, dt.datetime], int]
+_CELL_FIELDS = [f.name for f in dataclasses.fields(FeatureCell)]
 
 
-def config_key(model: str, config: DriftConfig, reference: Bounds, min_rows: int) -> str:
+def config_key(
+    model: str, config: DriftConfig, reference: Bounds, min_rows: int, shape: Shape
+) -> str:
     """The key of one timeline question, independent of which windows are asked for."""
     question = {
         "model": model,
         "config": dataclasses.asdict(config),
         "reference": [t.isoformat() for t in reference],
         "min_rows": min_rows,
+        "shape": dataclasses.asdict(shape),
         "method": METHOD_VERSION,
     }
     return hashlib.sha256(json.dumps(question, sort_keys=True).encode()).hexdigest()
@@ -62,11 +71,12 @@ def load(
     for start, end, *fields in cells:
         by_window.setdefault((start, end), []).append(FeatureCell(*fields))
     out = {}
-    for start, end, rows, status, threshold, drifted, mark in heads:
+    for start, end, rows, status, threshold, drifted, mark, low, high, quality, cal in heads:
         if marks.get((start, end)) != mark:
             continue
         window_cells = tuple(by_window.get((start, end), ()))
-        out[(start, end)] = WindowDrift(start, end, rows, status, threshold, drifted, window_cells)
+        out[(start, end)] = WindowDrift(start, end, rows, status, threshold, drifted,
+                                        window_cells, low, high, quality, cal)  # fmt: skip
     return out
 
 
@@ -76,18 +86,19 @@ def save(
     model: str,
     windows: Sequence[WindowDrift],
     marks: Marks,
+    calibration: str,
 ) -> None:
     """Store ``windows`` under ``key``, replacing earlier rows of the same windows."""
     now = utc_now()
     heads = [
         [key, model, w.start, w.end, w.rows, w.status, w.threshold, w.drifted,
-         marks.get((w.start, w.end), 0), now]
+         marks.get((w.start, w.end), 0), now, w.volume_low, w.volume_high, w.quality,
+         calibration]
         for w in windows
     ]  # fmt: skip
     cells: list[list[Any]] = [
-        [key, w.start, w.end, i, c.feature, c.kind, c.status, c.n, c.missing, c.statistic,
-         c.p_value, c.effect, c.drifted]
+        [key, w.start, w.end, i, *(getattr(c, f) for f in _CELL_FIELDS)]
         for w in windows
         for i, c in enumerate(w.cells)
-    ]  # fmt: skip
+    ]
     stored.save_windows(con, key, heads, cells)

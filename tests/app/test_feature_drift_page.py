@@ -46,7 +46,7 @@ def test_run_shows_one_row_per_feature_and_a_chart(
     table = at.dataframe[0].value
     assert len(table) == 12  # the demo classifier's features
     assert set(table["column"]) >= {"temp", "carrier", "dest", "day_of_week"}
-    assert table["effect"].iloc[0] == table["effect"].max()  # worst effect first
+    assert table["× limit"].iloc[0] == table["× limit"].max()  # furthest beyond its limit first
     assert at.metric[0].label == "Features drifted"
     assert "Bonferroni" in at.caption[1].value or "Bonferroni" in " ".join(
         c.value for c in at.caption

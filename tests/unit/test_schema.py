@@ -66,8 +66,17 @@ def test_regression_targets_are_numbers() -> None:
 
 
 def test_json_round_trip() -> None:
-    spec = tiny_spec(id="row_id", description="x")
+    spec = tiny_spec(id="row_id", description="x", baseline="rolling:4")
     assert ModelSpec.from_json(spec.to_json()) == spec
+
+
+def test_the_baseline_is_read_and_defaults_to_the_whole_reference(tmp_path: Path) -> None:
+    assert load_spec(write(tmp_path, SPEC)).baseline == "whole"
+    seasonal = SPEC.replace("[features]", 'baseline = "seasonal"\n[features]')
+    assert load_spec(write(tmp_path, seasonal)).baseline == "seasonal"
+    # A spec stored before baselines existed reads back with the default.
+    stored = tiny_spec().to_json().replace(', "baseline": "whole"', "")
+    assert "baseline" not in stored and ModelSpec.from_json(stored).baseline == "whole"
 
 
 @pytest.mark.parametrize(
@@ -82,6 +91,8 @@ def test_json_round_trip() -> None:
         (("start = 2024-01-01", 'start = "soon"'), "is not an ISO date"),
         (('scores = ["p"]', 'scores = ["p", "q"]'), "at most one score column"),
         (('numeric = ["a"]', 'numeric = ["_dw_a"]'), "reserved"),
+        (("[features]", 'baseline = "monthly"\n[features]'), "baseline 'monthly' is not 'whole'"),
+        (("[features]", 'baseline = "rolling:0"\n[features]'), "(the previous N windows)"),
     ],
 )
 def test_bad_specs_are_named(tmp_path: Path, change: tuple[str, str], message: str) -> None:

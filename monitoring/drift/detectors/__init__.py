@@ -18,7 +18,12 @@ from monitoring.drift.detectors.base import (
     require,
     seeded,
 )
-from monitoring.drift.detectors.multivariate import ClassifierDetector, LSDDDetector, MMDDetector
+from monitoring.drift.detectors.multivariate import (
+    ClassifierDetector,
+    ContextMMDDetector,
+    LSDDDetector,
+    MMDDetector,
+)
 from monitoring.drift.detectors.online import CVMOnlineDetector, FETOnlineDetector
 from monitoring.drift.detectors.univariate import (
     ChiSquareDetector,
@@ -39,6 +44,7 @@ CATALOGUE: Mapping[str, type[Detector]] = {
         TabularDetector,
         MMDDetector,
         LSDDDetector,
+        ContextMMDDetector,
         ClassifierDetector,
         CVMOnlineDetector,
         FETOnlineDetector,
@@ -79,6 +85,7 @@ __all__ = [
     "CVMOnlineDetector",
     "ChiSquareDetector",
     "ClassifierDetector",
+    "ContextMMDDetector",
     "Detector",
     "DetectorResult",
     "FETDetector",

@@ -105,12 +105,16 @@ class FittedDetector:
         self._alibi = alibi
         self.n_reference = n_reference
 
-    def detect(self, x: np.ndarray) -> DetectorResult:
-        """Test a batch against the reference."""
+    def detect(self, x: np.ndarray, context: np.ndarray | None = None) -> DetectorResult:
+        """Test a batch against the reference (with each row's ``context`` for a detector that
+        takes one)."""
         x = as_matrix(x)
         detector = self.detector
         with seeded(detector.seed, detector.random, detector.backend == "torch"):
-            output = detector.predict(self._alibi, x)
+            if detector.needs_context:
+                output = detector.predict_in_context(self._alibi, x, _context(detector, context))
+            else:
+                output = detector.predict(self._alibi, x)
         return self._adapt(output, len(x))
 
     def stream(self, x: np.ndarray, stop_at_drift: bool = True) -> list[DetectorResult]:
@@ -157,6 +161,7 @@ class Detector:
     statistic_name: ClassVar[str] = ""
     random: ClassVar[bool] = False
     sample_cap: ClassVar[int | None] = None  # rows per window a sampled detector draws
+    needs_context: ClassVar[bool] = False  # rows come with a context (their calendar position)
     p_val: float = 0.05
     seed: int = 0
 
@@ -165,12 +170,16 @@ class Detector:
         """The test and what it applies to, for menus: ``Kolmogorov–Smirnov (numeric)``."""
         return f"{cls.title} ({cls.scope})"
 
-    def fit(self, x_ref: np.ndarray) -> FittedDetector:
-        """Build the Alibi Detect detector on ``x_ref`` (rows × features, or a 1-D column)."""
+    def fit(self, x_ref: np.ndarray, context: np.ndarray | None = None) -> FittedDetector:
+        """Build the Alibi Detect detector on ``x_ref`` (rows × features, or a 1-D column), and
+        each row's ``context`` for a detector that :attr:`needs_context`."""
         require(self.backend)
         x_ref = as_matrix(x_ref)
         with seeded(self.seed, self.random, self.backend == "torch"):
-            alibi = self.build(x_ref)
+            if self.needs_context:
+                alibi = self.build_in_context(x_ref, _context(self, context))
+            else:
+                alibi = self.build(x_ref)
         return FittedDetector(self, alibi, len(x_ref))
 
     def build(self, x_ref: np.ndarray) -> Any:
@@ -185,6 +194,22 @@ class Detector:
 
     def predict(self, alibi: Any, x: np.ndarray) -> Mapping[str, Any]:
         return alibi.predict(x)  # type: ignore[no-any-return]
+
+    def build_in_context(self, x_ref: np.ndarray, context: np.ndarray) -> Any:
+        """The Alibi Detect object of a detector that :attr:`needs_context`."""
+        raise NotImplementedError
+
+    def predict_in_context(
+        self, alibi: Any, x: np.ndarray, context: np.ndarray
+    ) -> Mapping[str, Any]:
+        """Alibi Detect's output for a batch and its rows' context."""
+        raise NotImplementedError
+
+
+def _context(detector: Detector, context: np.ndarray | None) -> np.ndarray:
+    if context is None:
+        raise MonitoringError(f"the {detector.name} detector needs each row's context")
+    return as_matrix(context).astype(np.float32)
 
 
 def require(backend: str) -> None:

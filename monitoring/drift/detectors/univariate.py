@@ -85,6 +85,10 @@ class TabularDetector(Detector):
 
     ``categories`` maps each categorical feature's column index to its number of
     reference categories; it is always set, so categories are never KS-tested.
+    Alibi Detect is given the codes the reference rows actually hold: a
+    category of the reference that none of the rows tested holds would be an
+    all-zero column, which chi-squared refuses ("expected frequencies has a zero
+    element").
     """
 
     name: ClassVar[str] = "tabular"
@@ -96,8 +100,5 @@ class TabularDetector(Detector):
     categories: tuple[tuple[int, int], ...] = ()
 
     def options(self, x_ref: np.ndarray) -> dict[str, Any]:
-        return {
-            "p_val": self.p_val,
-            "categories_per_feature": dict(self.categories),
-            "alternative": "two-sided",
-        }
+        present = {i: sorted({int(v) for v in np.unique(x_ref[:, i])}) for i, _ in self.categories}
+        return {"p_val": self.p_val, "categories_per_feature": present, "alternative": "two-sided"}

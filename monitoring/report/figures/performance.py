@@ -94,7 +94,12 @@ def metric_figure(
             hovertext=[a.message() for a in alerts],
             hoverinfo="text",
         )
-    subtitle = "" if band.lower is not None else f"<br><sup>no reference band: {band.reason}</sup>"
+    if band.lower is None:
+        subtitle = f"<br><sup>no reference band: {band.reason}</sup>"
+    elif "resampled" in band.basis:  # not the windows themselves: say what the band rests on
+        subtitle = f"<br><sup>band from {band.basis.split(' (')[0]}</sup>"
+    else:
+        subtitle = ""
     fig.update_layout(
         title={"text": (title or f"{info.label} per {_unit(result)}") + subtitle, "x": 0},
         xaxis_title=_x_title(result),

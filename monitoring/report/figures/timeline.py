@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from monitoring.drift.judge import FeatureCell
 from monitoring.drift.online import OnlineReport
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
@@ -20,25 +21,31 @@ from monitoring.report.figures.style import (
     NEUTRAL_COLOUR,
     REFERENCE_COLOUR,
     TEMPLATE,
+    rgba,
 )
 from monitoring.store.annotations import Annotation
 from monitoring.timeline.report import Timeline, WindowDrift
 from monitoring.timeutil import Bounds
 
 DRIFT_COLOUR = "#C0392B"
-EFFECT_SCALE = [[0.0, "#F7FBFF"], [0.35, "#9ECAE1"], [0.7, "#F4A582"], [1.0, "#B2182B"]]
+# One hue darkening with the magnitude; the threshold (1) sits a third of the way up.
+EXCESS_SCALE = [[0.0, "#F7F7F7"], [1 / 3, "#FDD49E"], [2 / 3, "#EF6548"], [1.0, "#7F0000"]]
+EXCESS_CAP = 3.0
+THIN_CELLS = 300  # windows beyond which a heatmap cell is a few pixels wide
 ANNOTATION_COLOUR = "#555555"
-EFFECT_CAP = 0.5
-P_FLOOR = 1e-20  # smaller p-values are drawn on the floor: the axis would be all exponent
 
 
 def heatmap_figure(
-    timeline: Timeline, features: Sequence[str], title: str = "Effect size per window"
+    timeline: Timeline, features: Sequence[str], title: str = "Drift against the usual range"
 ) -> go.Figure:
-    """Features (rows, in ``features`` order) × windows; colour = effect size, ✕ = drifted.
+    """Features (rows, in ``features`` order) × windows; colour = statistic ÷ calibrated
+    threshold (1 = the edge of the usual range), ✕ = drifted.
 
-    Windows that were not tested (too few rows, empty) are drawn in grey;
-    hovering a cell shows its p-value, effect, n and missing share.
+    A sequential scale for a magnitude, capped at :data:`EXCESS_CAP` times the
+    threshold; windows that were not judged (partial, too few rows, empty) are
+    grey. Hovering a cell shows the statistic, its threshold, p-value, n and
+    missing share. Without calibrated thresholds (the fixed rule) the colour is
+    the effect size over the minimum effect.
     """
     index = {f: i for i, f in enumerate(features)}
     starts = [w.start for w in timeline.windows]
@@ -51,22 +58,22 @@ def heatmap_figure(
             if c.feature not in index:
                 continue
             i = index[c.feature]
-            z[i][j] = c.effect
+            z[i][j] = _ratio(c.excess, c.effect, timeline.config.min_effect)
             if w.status != "tested":
                 grey[i][j] = 1.0
-                text[i][j] = f"{w.rows:,} rows: {w.status.replace('_', ' ')}, not tested"
+                text[i][j] = f"{w.rows:,} rows: {w.status.replace('_', ' ')}, not judged"
                 continue
             text[i][j] = (
-                f"p = {_num(c.p_value)}<br>effect = {_num(c.effect)}<br>n = {c.n:,}"
-                f"<br>missing = {_share(c.missing)}"
+                f"statistic = {_num(c.score)} (usual up to {_num(c.threshold)})"
+                f"<br>p = {_num(c.p_value)}<br>n = {c.n:,}<br>missing = {_share(c.missing)}"
                 + ("<br><b>drifted</b>" if c.drifted else "")
                 + ("" if c.status == "tested" else f"<br>{c.status.replace('_', ' ')}")
             )
             if c.drifted:
                 marks_x.append(w.start)
                 marks_y.append(c.feature)
-    # Effects past 5× the drift bar all mean "large"; a wider scale would wash out the rest.
-    top = max(EFFECT_CAP, 5 * timeline.config.min_effect)
+    thin = len(starts) > THIN_CELLS  # 1-px gaps would hide cells: drop them
+    gap = 0 if thin else 1
     fig = go.Figure()
     fig.add_heatmap(
         x=starts,
@@ -74,11 +81,16 @@ def heatmap_figure(
         z=z,
         text=text,
         zmin=0,
-        zmax=top,
-        colorscale=EFFECT_SCALE,
-        colorbar={"title": {"text": "effect"}, "thickness": 12, "ticksuffix": " "},
+        zmax=EXCESS_CAP,
+        colorscale=EXCESS_SCALE,
+        colorbar={
+            "title": {"text": "× usual"},
+            "thickness": 12,
+            "tickvals": [0, 1, 2, 3],
+            "ticktext": ["0", "1 (limit)", "2", "≥ 3"],
+        },
         hovertemplate="%{y} · %{x|%Y-%m-%d %H:%M}<br>%{text}<extra></extra>",
-        xgap=1,
+        xgap=gap,
         ygap=1,
     )
     fig.add_heatmap(
@@ -89,26 +101,24 @@ def heatmap_figure(
         showscale=False,
         text=text,
         hovertemplate="%{y} · %{x|%Y-%m-%d %H:%M}<br>%{text}<extra></extra>",
-        xgap=1,
+        xgap=gap,
         ygap=1,
     )
-    fig.add_scatter(
-        x=marks_x,
-        y=marks_y,
-        mode="markers",
-        marker={
-            "symbol": "x-thin",
-            "size": max(3, min(7, 400 // max(len(starts), 1))),
-            "line": {"width": 1.2, "color": "#222222"},
-        },
-        name="drifted",
-        hoverinfo="skip",
-    )
+    if not thin:
+        fig.add_scatter(
+            x=marks_x,
+            y=marks_y,
+            mode="markers",
+            marker={
+                "symbol": "x-thin",
+                "size": max(3, min(7, 400 // max(len(starts), 1))),
+                "line": {"width": 1.2, "color": "#222222"},
+            },
+            name="drifted",
+            hoverinfo="skip",
+        )
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_layout(
-        title={"text": title, "x": 0},
-        showlegend=False,
-    )
+    fig.update_layout(title={"text": title, "x": 0}, showlegend=False)
     return _style(fig, height=max(300, 26 * len(features) + 120))
 
 
@@ -142,63 +152,52 @@ def share_figure(
 
 
 def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
-    """One feature over time: p-value (log scale, left) and effect size (right)."""
+    """One feature over time: its drift statistic against its calibrated usual range.
+
+    The band from 0 to the threshold is what windows of this shape usually
+    show against the baseline (calibrated on the reference); drifted windows
+    are marked. Without a calibrated threshold the band is absent and the
+    effect size is drawn against the minimum effect instead.
+    """
     windows = [w for w in timeline.windows if w.status == "tested"]
     cells = [next(c for c in w.cells if c.feature == feature) for w in windows]
     starts = [w.start for w in windows]
+    calibrated = any(c.threshold is not None for c in cells)
+    values = [c.score if calibrated else c.effect for c in cells]
+    limits = [c.threshold if calibrated else timeline.config.min_effect for c in cells]
+    name = _statistic_name(cells) if calibrated else "effect size"
     fig = go.Figure()
     fig.add_scatter(
         x=starts,
-        y=[None if c.p_value is None else max(c.p_value, P_FLOOR) for c in cells],
-        name="p-value",
-        mode="lines+markers",
-        marker={
-            "size": 5,
-            "color": [DRIFT_COLOUR if c.drifted else REFERENCE_COLOUR for c in cells],
-        },
-        line={"color": REFERENCE_COLOUR},
-        hovertemplate="%{x|%Y-%m-%d %H:%M}: p = %{y:.3g}<extra></extra>",
-    )
-    fig.add_scatter(
-        x=starts,
-        y=[w.threshold for w in windows],
-        name="corrected threshold",
+        y=limits,
         mode="lines",
-        line={"color": REFERENCE_COLOUR, "dash": "dot", "width": 1},
-        hovertemplate="threshold %{y:.3g}<extra></extra>",
+        line={"width": 0, "shape": "hv"},
+        fill="tozeroy",
+        fillcolor=rgba(REFERENCE_COLOUR, 0.15),
+        name="usual range" if calibrated else f"below the minimum effect {limits[0]:g}",
+        hovertemplate="usual up to %{y:.3g}<extra></extra>",
     )
     fig.add_scatter(
         x=starts,
-        y=[c.effect for c in cells],
-        name="effect size",
-        yaxis="y2",
+        y=values,
+        name=name,
         mode="lines+markers",
-        marker={"size": 5},
         line={"color": CURRENT_COLOUR},
-        hovertemplate="%{x|%Y-%m-%d %H:%M}: effect %{y:.3f}<extra></extra>",
-    )
-    fig.add_scatter(
-        x=starts,
-        y=[timeline.config.min_effect] * len(starts),
-        name=f"min effect {timeline.config.min_effect:g}",
-        yaxis="y2",
-        mode="lines",
-        line={"color": CURRENT_COLOUR, "dash": "dot", "width": 1},
-        hoverinfo="skip",
+        marker={
+            "size": [8 if c.drifted else 5 for c in cells],
+            "color": [DRIFT_COLOUR if c.drifted else CURRENT_COLOUR for c in cells],
+        },
+        customdata=[[_num(c.p_value), "drifted" if c.drifted else ""] for c in cells],
+        hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.3g} (p = %{customdata[0]}) "
+        "%{customdata[1]}<extra></extra>",
     )
     _shade_reference(fig, timeline.reference)
     fig.update_layout(
-        title={"text": f"{feature}: p-value and effect size", "x": 0},
-        yaxis={
-            "type": "log",
-            "title": f"p-value (log, floor {P_FLOOR:g})",
-            "exponentformat": "power",
-            "range": [-20.5, 0.2],
-        },
-        yaxis2={"title": "effect size", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        title={"text": f"{feature}: {name} against its usual range", "x": 0},
+        yaxis={"title": name, "rangemode": "tozero"},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
-    return _style(fig, margin_right=70)
+    return _style(fig)
 
 
 def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.Figure:
@@ -221,6 +220,19 @@ def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.F
         marker_color=[colour(w) for w in timeline.windows],
         hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:,} rows<extra></extra>",
     )
+    band = next((w for w in timeline.windows if w.volume_low is not None), None)
+    if band is not None and band.volume_low is not None and band.volume_high is not None:
+        fig.add_hrect(
+            y0=band.volume_low,
+            y1=band.volume_high,
+            fillcolor=NEUTRAL_COLOUR,
+            opacity=0.15,
+            line_width=0,
+            layer="below",
+            annotation_text="usual volume",
+            annotation_position="top left",
+            annotation_font={"color": "#5F6B7A", "size": 11},
+        )
     fig.add_hline(
         y=timeline.min_rows,
         line={"color": NEUTRAL_COLOUR, "dash": "dot", "width": 1},
@@ -382,3 +394,14 @@ def _share(value: float | None) -> str:
 
 def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def _ratio(excess: float | None, effect: float | None, min_effect: float) -> float | None:
+    """The cell's colour value: calibrated excess, else effect over the minimum effect."""
+    if excess is not None:
+        return excess
+    return None if effect is None else effect / min_effect if min_effect else None
+
+
+def _statistic_name(cells: Sequence[FeatureCell]) -> str:
+    return "Jensen–Shannon distance" if cells and cells[0].kind == "categorical" else "KS D"

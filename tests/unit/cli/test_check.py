@@ -73,8 +73,9 @@ def test_breach_exits_3_and_posts_the_alert(db: Path, hook, capsys) -> None:
     body = post["body"]
     assert body["model"] == "churn" and body["breached"] is True
     assert body["breaches"] == [{"rule": "features", "message": "watched feature(s) drifted: age"}]
-    assert body["window"]["start"].startswith("2024-02-12")
-    assert body["link"].startswith("http://dw:8501/timeline?model=churn&from=2024-02-12")
+    # The week of 12 February is still filling: the newest complete week is checked.
+    assert body["window"]["start"].startswith("2024-02-05")
+    assert body["link"].startswith("http://dw:8501/timeline?model=churn&from=2024-02-05")
 
 
 def test_json_document(db: Path, capsys) -> None:
@@ -96,6 +97,33 @@ def test_no_breach_exits_0_and_posts_nothing(tmp_path: Path, hook) -> None:
     log_records(records("2024-02-01", 14, seed=2), spec, db=calm)
     assert check("--db", str(calm), "--model", "churn", "--period", "week", "--webhook", url) == 0
     assert handler.received == []
+
+
+def test_nothing_tested_exits_5_and_says_why(tmp_path: Path, capsys) -> None:
+    sparse = tmp_path / "sparse.duckdb"
+    spec = alert_spec(features=("age",))
+    log_records(records("2024-01-01", 31), spec, db=sparse)
+    log_records(records("2024-02-05", 14, per_day=1, seed=2), spec, db=sparse)  # 7 rows a week
+    args = ("--db", str(sparse), "--model", "churn", "--period", "week", "--since", "2024-02-05")
+    assert check(*args) == 5
+    out = capsys.readouterr().out
+    assert "nothing could be tested: " in out and "fewer than the 30 rows a test needs" in out
+    assert check(*args, "--min-rows", "5") in (0, 3)  # a smaller minimum judges them
+
+
+def test_a_quality_rule_breaches_on_missing_values(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "quality.duckdb"
+    spec = alert_spec(quality=("missing",))
+    log_records(records("2024-01-01", 31), spec, db=path)
+    holes = records("2024-02-05", 7, seed=3)
+    holes.loc[holes.index[::3], "income"] = None  # a third of the week's incomes are NULL
+    log_records(holes, spec, db=path)
+    args = ("--db", str(path), "--model", "churn", "--period", "week", "--json")
+    assert check(*args) == 3
+    document = json.loads(capsys.readouterr().out)
+    assert document["breaches"] == [
+        {"rule": "quality", "message": "more missing values than usual: income"}
+    ]
 
 
 def test_undelivered_webhook_exits_4(db: Path, hook, capsys) -> None:

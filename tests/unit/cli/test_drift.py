@@ -48,7 +48,7 @@ def test_json_document_is_stable_and_complete(
     code = main([*ARGS, "2024-02-01:2024-03-01", "--db", str(db), "--json", "--correction", "fdr"])
     assert code == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["config"]["correction"] == "fdr"
     assert document["current"] == ["2024-02-01T00:00:00", "2024-03-01T00:00:00"]
     row = next(c for c in document["columns"] if c["column"] == "x")

@@ -85,6 +85,11 @@ def test_json_document(
     assert doc["estimation"]["metrics"] == ["accuracy", "precision", "recall", "f1", "roc_auc"]
     assert "no concept drift" in doc["estimation"]["assumption"]
     assert doc["error_test"]["detector"] == "FETDrift"
+    error_test = doc["error_test"]
+    assert (
+        error_test["min_change"] >= 0.02 and error_test["min_change_measure"] == "error-rate change"
+    )
+    assert error_test["min_change_basis"].startswith(("calibrated on ", "fixed"))
     windows = doc["windows"]
     assert len(windows) == 7
     first, inverted, pending = windows[0], windows[5], windows[6]
@@ -92,7 +97,9 @@ def test_json_document(
     value = first["metrics"]["accuracy"]
     assert value["lower"] <= value["value"] <= value["upper"] and value["alert"] is None
     assert inverted["metrics"]["accuracy"]["alert"] == "below"
-    assert inverted["error_drift"]["is_drift"] is True
+    errors = inverted["error_drift"]
+    assert errors["is_drift"] is True and errors["significant"] is True
+    assert errors["p_value"] < 0.05 and errors["change"] >= 0.02  # both, not one
     assert pending["status"] == "pending" and pending["metrics"]["accuracy"]["value"] is None
     assert pending["estimated"]["accuracy"]["value"] is not None
     assert pending["error_drift"]["status"] == "pending"
@@ -154,6 +161,8 @@ def test_rows_and_an_inclusive_until_day(db: Path, capsys: pytest.CaptureFixture
     assert [w["rows"] for w in doc["windows"]] == [100, 100, 80]
     assert doc["windows"][-1]["end"] == "2024-01-15T00:00:00"
     assert doc["error_test"]["detector"] == "KSDrift"
+    error_test = doc["error_test"]
+    assert error_test["min_change"] >= 0.1 and error_test["min_change_measure"] == "residual W/σ"
     assert doc["metrics"] == ["mae", "rmse", "mape", "r2"]
 
 

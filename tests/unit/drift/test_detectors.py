@@ -11,10 +11,12 @@ from scipy import stats
 
 from monitoring.drift import detectors
 from monitoring.drift.config import DETECTOR_CHOICES, DETECTOR_LABELS, DriftConfig
+from monitoring.drift.context import calendar_context, context_cycles
 from monitoring.drift.detectors import (
     CATALOGUE,
     MULTIVARIATE,
     ChiSquareDetector,
+    ContextMMDDetector,
     CVMDetector,
     CVMOnlineDetector,
     FETDetector,
@@ -105,7 +107,7 @@ def test_every_menu_of_detectors_comes_from_the_catalogue() -> None:
     assert ("auto", *(n for n, c in CATALOGUE.items() if c.family != "online")) == DETECTOR_CHOICES
     assert set(DETECTOR_LABELS) == set(DETECTOR_CHOICES)
     assert DETECTOR_LABELS["ks"] == "Kolmogorov–Smirnov (numeric)"
-    assert MULTIVARIATE == ("mmd", "lsdd", "classifier")
+    assert MULTIVARIATE == ("mmd", "lsdd", "context_mmd", "classifier")
     assert DriftConfig(detector="classifier").cap == 5000 and DriftConfig(detector="ks").cap is None
     for name, cls in CATALOGUE.items():
         assert cls.name == name and cls.title and cls.scope and cls.statistic_name
@@ -125,6 +127,41 @@ def test_random_detectors_give_the_same_answer_beside_each_other() -> None:
         together = list(pool.map(p_value, (1, 2, 3, 4)))
     assert together == alone
     assert len(set(alone)) > 1  # the seeds matter, so a mix-up would show
+
+
+def test_the_context_aware_mmd_allows_for_the_hour_of_day() -> None:
+    """Features follow the hour of day; the current window holds only mornings."""
+    rng = np.random.default_rng(0)
+
+    def rows(hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stamps = (
+            pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 28, len(hours)), "D")
+            + pd.to_timedelta(hours, "h")
+        )
+        x = rng.normal(size=(len(hours), 4)) + 2 * np.sin(2 * np.pi * hours / 24)[:, None]
+        return x, calendar_context(stamps, ("hour", "weekday"))
+
+    x_ref, c_ref = rows(rng.uniform(0, 24, 250))
+    x_cur, c_cur = rows(rng.uniform(0, 12, 250))
+    plain = MMDDetector(n_permutations=100).fit(x_ref).detect(x_cur)
+    aware = ContextMMDDetector(n_permutations=100).fit(x_ref, c_ref)
+    assert plain.p_values[0] < 0.01  # mornings differ from the whole day
+    assert aware.detect(x_cur, c_cur).p_values[0] > 0.05  # but not from the reference's mornings
+    assert aware.detect(x_cur + 0.5, c_cur).p_values[0] < 0.01  # a shift beyond the hour's
+    with pytest.raises(MonitoringError, match="needs each row's context"):
+        aware.detect(x_cur)
+
+
+def test_the_calendar_context_is_cyclic_and_has_a_year_only_for_a_years_reference() -> None:
+    month = (pd.Timestamp("2024-01-01").to_pydatetime(), pd.Timestamp("2024-02-01").to_pydatetime())
+    year = (month[0], pd.Timestamp("2025-01-01").to_pydatetime())
+    assert context_cycles(month) == ("hour", "weekday")
+    assert context_cycles(year) == ("hour", "weekday", "year")
+    context = calendar_context(pd.Series(pd.to_datetime(["2024-01-01 23:59", "2024-01-02 00:00"])),
+                               ("hour",))  # fmt: skip
+    assert context.shape == (2, 2)
+    np.testing.assert_allclose(context[0], context[1], atol=0.01)  # 23:59 is next to midnight
 
 
 def test_seeding_restores_the_global_generator() -> None:

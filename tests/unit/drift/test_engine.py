@@ -180,7 +180,22 @@ def test_tabular_runs_ks_and_chi_squared_on_complete_rows(tmp_path: Path) -> Non
     assert report.column("pred").test == "fet"  # outputs keep their own tests
 
 
-@pytest.mark.parametrize("detector", ["mmd", "lsdd", "classifier"])
+def test_tabular_survives_a_category_only_in_incomplete_rows(tmp_path: Path) -> None:
+    """A reference category held only by rows with a NULL feature, and one only in the
+    current window: TabularDrift once crashed ("expected frequencies has a zero element")."""
+    ref, cur = frame(300, JAN, 21), frame(300, FEB, 22)
+    ref.loc[:4, "c"] = "violet"  # only in rows whose x is missing: not in the complete rows
+    ref.loc[:4, "x"] = np.nan
+    cur.loc[:9, "c"] = "orange"  # seen only in the current window
+    report = drift(build(tmp_path / "d.duckdb", ref, cur), detector="tabular")
+    c = report.column("c")
+    assert c.test == "tabular:chi2" and c.p_value is not None and 0 <= c.p_value <= 1
+    complete = ref.iloc[5:]
+    table = pd.crosstab(pd.concat([complete.c, cur.c]), np.r_[np.zeros(295), np.ones(300)])
+    assert c.p_value == pytest.approx(stats.chi2_contingency(table.to_numpy().T).pvalue, abs=1e-6)
+
+
+@pytest.mark.parametrize("detector", ["mmd", "lsdd", "context_mmd", "classifier"])
 def test_multivariate_detectors_sample_and_find_a_shift(tmp_path: Path, detector: str) -> None:
     store = build(tmp_path / "d.duckdb", frame(400, JAN, 19), frame(400, FEB, 20, 1.0))
     report = drift(store, detector=detector, sample_cap=150, n_permutations=20)

@@ -161,3 +161,28 @@ def test_a_significant_but_small_error_change_is_not_concept_drift(store: Store)
     assert changed.is_drift is False
     strict = error_drift(store, "churn", WindowPlan("week"), min_effect=0.01).windows
     assert {w.start: w for w in strict}[D(2024, 2, 5)].is_drift is True
+
+
+def test_the_minimum_change_follows_how_much_the_references_own_weeks_move(store: Store) -> None:
+    """Error rates that wobble week by week in the reference are not concept drift there."""
+    frame = binary_frame(days=25 * 7, per_day=150)
+    week = ((frame.ts - frame.ts.min()).dt.days // 7).to_numpy()
+    # Each of 24 reference weeks flips its own share (0–16 %) of predictions, the last week 40 %.
+    rng = np.random.default_rng(1)
+    share = np.r_[rng.uniform(0, 0.16, 24), 0.4]
+    flip = rng.uniform(size=len(frame)) < share[week]
+    frame.loc[flip, "pred"] = 1 - frame.loc[flip, "pred"]
+    reference = tiny_spec().reference.__class__(
+        D(2024, 1, 1), D(2024, 1, 1) + dt.timedelta(weeks=24)
+    )
+    log_records(frame, tiny_spec(reference=reference), db=store.path)
+    result = error_drift(store, "churn", WindowPlan("week"))
+    assert (
+        result.min_change > 0.02 and result.min_change_basis == "calibrated on 24 reference windows"
+    )
+    weeks = [w for w in result.windows if w.status == "ok"]
+    assert [w.is_drift for w in weeks[:24]] == [False] * 24
+    assert weeks[24].is_drift is True  # 40 % flipped: far beyond the usual
+    fixed = error_drift(store, "churn", WindowPlan("week"), min_effect=0.02)
+    assert fixed.min_change_basis == "fixed"
+    assert sum(bool(w.is_drift) for w in fixed.windows[:24]) >= 3  # 2 points flag the wobble

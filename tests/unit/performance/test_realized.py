@@ -166,14 +166,11 @@ def test_reference_band_and_alerts(store: Store) -> None:
     reference = [w for w in result.windows if w.in_reference]
     assert len(reference) == 4  # the weeks wholly inside January (Jan 29-31 is clipped off)
     band = result.bands["accuracy"]
-    ref_weeks = [
-        skm.accuracy_score(rows.label, rows.pred)
-        for _, rows in frame[frame.ts < "2024-02-01"].groupby(
-            pd.Grouper(key="ts", freq="W-MON", label="left", closed="left")
-        )
-    ]
-    assert band.windows == 5 and band.mean == pytest.approx(np.mean(ref_weeks))
-    assert band.std == pytest.approx(np.std(ref_weeks, ddof=1))
+    # Five reference weeks are too few for a spread: runs of a week's rows are resampled.
+    assert band.windows > 20 and band.basis.startswith(f"{band.windows} resampled runs of ")
+    assert "the reference holds 5 window(s) of this size" in band.basis
+    january = frame[frame.ts < "2024-02-01"]
+    assert band.mean == pytest.approx(skm.accuracy_score(january.label, january.pred), abs=0.01)
     assert band.lower == pytest.approx(band.mean - 3 * band.std)
     last = result.windows[-1]
     alert = next(a for a in last.alerts if a.metric == "accuracy")
@@ -181,6 +178,19 @@ def test_reference_band_and_alerts(store: Store) -> None:
     assert "below the reference band" in alert.message()
     assert not any(a.metric == "roc_auc" for a in last.alerts)  # scores were left alone
     assert result.frame().query("metric == 'accuracy'")["alert"].tolist()[-1]
+
+
+def test_a_band_over_enough_reference_windows_is_their_spread(store: Store) -> None:
+    frame = binary_frame(days=31)
+    log_records(frame, tiny_spec(), db=store.path)
+    band = realized_performance(store, "churn", WindowPlan("day"), resamples=0).bands["accuracy"]
+    days = [
+        skm.accuracy_score(rows.label, rows.pred) for _, rows in frame.groupby(frame.ts.dt.date)
+    ]
+    assert band.windows == 31 and band.basis == "31 reference window(s)"
+    assert band.mean == pytest.approx(np.mean(days))
+    assert band.std == pytest.approx(np.std(days, ddof=1))
+    assert band.upper == pytest.approx(min(1.0, band.mean + 3 * band.std))
 
 
 def test_a_reference_with_fewer_than_two_windows_has_no_band(binary: Store) -> None:

@@ -37,7 +37,8 @@ def test_heatmap_marks_drift_and_greys_untested_windows(timeline: Timeline) -> N
     untested = [j for j, w in enumerate(timeline.windows) if w.status != "tested"]
     assert untested == [3, 4]  # an empty day, then ten rows
     assert all(row[j] == 1.0 for row in grey.z for j in untested)
-    assert "not tested" in effect.text[0][4] and "p = " in effect.text[0][0]
+    assert effect.text[0][4] == "10 rows: partial, not judged"  # the last day is still filling
+    assert "p = " in effect.text[0][0]
 
 
 def test_share_volume_and_feature_figures(timeline: Timeline) -> None:
@@ -54,7 +55,14 @@ def test_share_volume_and_feature_figures(timeline: Timeline) -> None:
     colours = figures.volume_figure(in_reference).data[0].marker.color
     assert colours[0] == colours[1] == figures.REFERENCE_COLOUR
     feature = figures.feature_figure(timeline, "age")
-    assert feature.layout.yaxis.type == "log" and len(feature.data[0].x) == 3
+    band, scores = feature.data
+    assert len(scores.x) == 3 and all(t is not None for t in band.y)  # a calibrated usual range
+    cells = [
+        c for w in timeline.windows if w.status == "tested" for c in w.cells if c.feature == "age"
+    ]
+    assert list(scores.y) == [c.score for c in cells] and list(band.y) == [
+        c.threshold for c in cells
+    ]
     assert any(s.type == "rect" for s in feature.layout.shapes)  # the reference period
 
 

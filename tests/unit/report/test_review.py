@@ -47,6 +47,10 @@ def test_pack_holds_volume_features_outputs_and_the_table(hostile: Store) -> Non
     assert pack.title == "Drift review: churn, 2024-02-01 → 2024-02-29"
     assert "## Verdict" in pack.summary and any("features: **" in s for s in pack.summary)
     assert pack.context.reference == "2024-01-01 → 2024-01-31"
+    quality = pack.summary[pack.summary.index("## Data quality (beyond the usual limits)") + 1 :]
+    # February's ages are 9 higher, and "=pro" first appears then: a quarter of @plan is new.
+    assert quality[0].startswith("- **age**: out of range 5") and "(usual ≤ " in quality[0]
+    assert quality[1].startswith("- **@plan**: unseen 2")
 
 
 def test_annotations_in_range_are_summarised(hostile: Store) -> None:
