@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from monitoring.drift.online import OnlineReport
+from monitoring.report.escape import figure_text
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
     FONT,
@@ -41,6 +42,7 @@ def heatmap_figure(
     hovering a cell shows its p-value, effect, n and missing share.
     """
     index = {f: i for i, f in enumerate(features)}
+    names = [figure_text(f) for f in features]  # column names are user text
     starts = [w.start for w in timeline.windows]
     z: list[list[float | None]] = [[None] * len(starts) for _ in features]
     text: list[list[str]] = [[""] * len(starts) for _ in features]
@@ -64,13 +66,13 @@ def heatmap_figure(
             )
             if c.drifted:
                 marks_x.append(w.start)
-                marks_y.append(c.feature)
+                marks_y.append(names[i])
     # Effects past 5× the drift bar all mean "large"; a wider scale would wash out the rest.
     top = max(EFFECT_CAP, 5 * timeline.config.min_effect)
     fig = go.Figure()
     fig.add_heatmap(
         x=starts,
-        y=list(features),
+        y=names,
         z=z,
         text=text,
         zmin=0,
@@ -83,7 +85,7 @@ def heatmap_figure(
     )
     fig.add_heatmap(
         x=starts,
-        y=list(features),
+        y=names,
         z=grey,
         colorscale=[[0, "#E5E8EC"], [1, "#E5E8EC"]],
         showscale=False,
@@ -188,7 +190,7 @@ def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
     )
     _shade_reference(fig, timeline.reference)
     fig.update_layout(
-        title={"text": f"{feature}: p-value and effect size", "x": 0},
+        title={"text": f"{figure_text(feature)}: p-value and effect size", "x": 0},
         yaxis={
             "type": "log",
             "title": f"p-value (log, floor {P_FLOOR:g})",
@@ -312,7 +314,7 @@ def online_figure(report: OnlineReport) -> go.Figure:
     fig.update_layout(
         title={
             "text": (
-                f"Online {report.detector} on {report.column}: "
+                f"Online {report.detector} on {figure_text(report.column)}: "
                 f"ERT {report.ert:,.0f} records, {found}"
             ),
             "x": 0,
@@ -330,8 +332,8 @@ def with_annotations(fig: go.Figure, notes: Sequence[Annotation]) -> go.Figure:
             x=note.at,
             y=1 - 0.08 * (k % 3),
             yref="paper",
-            text=_clip(note.text, 40),
-            hovertext=f"{note.at:%Y-%m-%d %H:%M}: {note.text}",
+            text=figure_text(_clip(note.text, 40)),
+            hovertext=f"{note.at:%Y-%m-%d %H:%M}: {figure_text(note.text)}",
             showarrow=False,
             xanchor="left",
             yanchor="top",
