@@ -12,6 +12,7 @@ from monitoring.store.windows import WindowPlan
 from ui import data
 from ui.charts import show_figure
 from ui.sidebar import Selection
+from ui.text import md
 
 
 def models_table(selection: Selection) -> None:
@@ -38,9 +39,9 @@ def model_summary(selection: Selection) -> None:
     """The selected model's headline numbers and its weekly volume."""
     summary = data.overview(selection.db, selection.model)
     current = data.window(selection.db, selection.model, selection.start, selection.end)
-    st.subheader(selection.model)
+    st.subheader(md(selection.model))
     if summary.spec.description:
-        st.caption(summary.spec.description)
+        st.caption(md(summary.spec.description))
     left, middle, right, last = st.columns(4)
     left.metric("Records", f"{summary.rows:,}")
     coverage = summary.label_coverage
@@ -79,7 +80,7 @@ def records_tabs(selection: Selection) -> None:
     spec = data.overview(selection.db, selection.model).spec
     current = data.window(selection.db, selection.model, selection.start, selection.end)
     st.caption(
-        f"{selection.model} · production window {selection.label} · {current.rows:,} records"
+        f"{md(selection.model)} · production window {selection.label} · {current.rows:,} records"
     )
     records_tab, imports_tab, spec_tab = st.tabs(["Records", "Imports", "Spec"])
     with records_tab:
@@ -107,5 +108,5 @@ def records_tabs(selection: Selection) -> None:
     with spec_tab:
         st.write(f"**Task:** {spec.task} · **reference:** {spec.reference.label()}")
         if spec.description:
-            st.caption(spec.description)
+            st.caption(md(spec.description))
         st.dataframe(neutralise(spec.roles_table()), hide_index=True)

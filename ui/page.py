@@ -10,6 +10,7 @@ import streamlit as st
 from monitoring.errors import MonitoringError
 from ui.router import require_router
 from ui.sidebar import Selection, current_selection
+from ui.text import md
 
 NO_MODELS = (
     "No models yet. Import records with `python -m monitoring import FILE --spec SPEC.toml`, "
@@ -41,5 +42,5 @@ def errors() -> Iterator[None]:
     try:
         yield
     except MonitoringError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(str(exc)), icon=":material/error:")
         st.stop()

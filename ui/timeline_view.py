@@ -27,6 +27,7 @@ from monitoring.timeutil import Bounds
 from ui import data, url
 from ui.charts import show_figure
 from ui.sidebar import Selection
+from ui.text import md
 
 ROWS = "rows"
 NO_MULTIVARIATE = "none"
@@ -181,10 +182,10 @@ def notes_section(selection: Selection, notes: list[Annotation]) -> None:
     """The model's notes and a form to add one."""
     summary = data.overview(selection.db, selection.model)
     assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
-    with st.expander(f"Notes on {selection.model} ({len(notes)})", expanded=not notes):
+    with st.expander(f"Notes on {md(selection.model)} ({len(notes)})", expanded=not notes):
         _annotation_form(selection, summary.first.date(), summary.last.date())
         for note in notes:
-            st.markdown(f"- **{note.at:%Y-%m-%d}** {note.text}")
+            st.markdown(f"- **{note.at:%Y-%m-%d}** {md(note.text)}")
 
 
 def _annotation_form(selection: Selection, first: dt.date, last: dt.date) -> None:
@@ -199,7 +200,7 @@ def _annotation_form(selection: Selection, first: dt.date, last: dt.date) -> Non
             try:
                 add_annotation(selection.db.store, selection.model, day, text)
             except MonitoringError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 data.notes.clear()
                 st.toast(f"Note added on {day}")

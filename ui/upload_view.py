@@ -24,6 +24,7 @@ from monitoring.uploads.compare import compare_slice
 from monitoring.uploads.slices import inspect, save_checked
 from ui import data
 from ui.sidebar import Selection
+from ui.text import md
 
 FILE_KEY = "upload_file"
 DRAFT_KEY = "upload_draft"
@@ -39,7 +40,7 @@ def max_bytes() -> int:
 def pick_file(selection: Selection) -> RecordFile | None:
     """The uploader; forgets this session's draft when the file goes away."""
     uploaded = st.file_uploader(
-        f"A CSV, CSV.gz or Parquet file of **{selection.model}** records "
+        f"A CSV, CSV.gz or Parquet file of **{md(selection.model)}** records "
         f"(at most {max_bytes() // _MB} MB)",
         type=["csv", "gz", "parquet"],
         key=FILE_KEY,
@@ -57,7 +58,8 @@ def check(selection: Selection, spec: ModelSpec, file: RecordFile) -> SliceCheck
     only_missing = len(checked.column_problems) == len(checked.missing_features)
     if not checked.ok and checked.missing_features and only_missing:
         allow = st.checkbox(
-            f"Compare on the other features, without {', '.join(checked.missing_features)}",
+            "Compare on the other features, without "
+            + ", ".join(map(md, checked.missing_features)),
             key="upload_allow_missing",
         )
         if allow:
@@ -67,13 +69,13 @@ def check(selection: Selection, spec: ModelSpec, file: RecordFile) -> SliceCheck
 
 def show_check(check: SliceCheck) -> None:
     """The summary line, notes, duplicate warning and the table of problems."""
-    (st.success if check.ok else st.error)(check.summary())
+    (st.success if check.ok else st.error)(md(check.summary()))
     for note in check.notes:
-        st.caption(note)
+        st.caption(md(note))
     if check.duplicate_of:
         st.warning(
             f"The same file (content hash {check.sha256[:12]}…) is already saved as slice "
-            f"**{check.duplicate_of}**: it is compared as that slice."
+            f"**{md(check.duplicate_of)}**: it is compared as that slice."
         )
     if not check.ok:
         st.dataframe(neutralise(check.problems_table()), hide_index=True, width="stretch")
@@ -133,14 +135,14 @@ def baseline(selection: Selection, spec: ModelSpec) -> tuple[Bounds, str]:
 
 def compare(db: data.Db, info: SliceInfo, against: Bounds) -> DriftReport:
     """The comparison, from stored results when this content was compared before."""
-    with st.spinner(f"Comparing {info.label} …"):
+    with st.spinner(f"Comparing {md(info.label)} …"):
         return compare_slice(db.store, info, DriftConfig(), against)
 
 
 def save_form(db: data.Db, info: SliceInfo) -> None:
     """Name and keep a draft; a saved slice just says so."""
     if not info.draft:
-        st.caption(f"Saved as slice **{info.name}** on {info.uploaded_at:%Y-%m-%d %H:%M} UTC.")
+        st.caption(f"Saved as slice **{md(info.name)}** on {info.uploaded_at:%Y-%m-%d %H:%M} UTC.")
         return
     with st.form("upload_save_form"):
         name = st.text_input("Save this slice as", key="upload_name", max_chars=120)
@@ -149,10 +151,10 @@ def save_form(db: data.Db, info: SliceInfo) -> None:
     try:
         saved = slices.save_draft(db.store, info.id, name)
     except MonitoringError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     st.session_state.pop(DRAFT_KEY, None)
-    st.success(f"Saved as slice **{saved.name}** ({saved.rows:,} rows).")
+    st.success(f"Saved as slice **{md(saved.name)}** ({saved.rows:,} rows).")
 
 
 def saved_list(db: data.Db, model: str) -> None:
@@ -166,8 +168,8 @@ def saved_list(db: data.Db, model: str) -> None:
         text, button = st.columns([5, 1])
         span = f"{info.ts_min:%Y-%m-%d} → {info.ts_max:%Y-%m-%d}" if info.ts_min else "no time axis"
         text.markdown(
-            f"**{info.name}** — `{info.file_name}`, {info.rows:,} rows, {span}, uploaded "
-            f"{info.uploaded_at:%Y-%m-%d %H:%M} UTC, sha256 `{info.sha256[:12]}…`"
+            f"**{md(info.name)}** — file {md(info.file_name)}, {info.rows:,} rows, {span}, "
+            f"uploaded {info.uploaded_at:%Y-%m-%d %H:%M} UTC, sha256 `{info.sha256[:12]}…`"
         )
         if button.button("Delete", key=f"upload_delete_{info.id}"):
             slices.delete_slice(store, info.id)

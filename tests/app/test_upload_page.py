@@ -12,6 +12,7 @@ from monitoring.demo import CLASSIFIER
 from monitoring.store import slices
 from monitoring.store.connection import Store
 from monitoring.uploads.slices import save_checked
+from tests.app.conftest import shown
 from tests.conftest import REPO
 
 APP = str(REPO / "app.py")
@@ -219,7 +220,7 @@ def test_other_good_files_are_compared(
     assert "ready to compare" in at.success[0].value
     assert at.metric[3].value == str(rows)
     if name == "hostile_names.csv":
-        notes = " ".join(c.value for c in at.caption)
+        notes = " ".join(shown(c.value) for c in at.caption)
         assert "extra column(s) ignored: 'a\"; DROP TABLE dw_slices; --', 'naïve;col'" in notes
         assert store_intact(db)
 
