@@ -20,6 +20,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
+from monitoring.access import RoleMap, load_roles
 from monitoring.demo import build_demo
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.engine import run_drift
@@ -94,6 +95,13 @@ def store() -> Store:
         _default_database(str(path))
     _drafts_purged(str(path))
     return Store(path)
+
+
+@st.cache_data(ttl=30, max_entries=4, show_spinner=False)
+def roles(path: str, stamp: int) -> RoleMap:
+    """The roles file, read again when it changes (``stamp``: its modification time)."""
+    del stamp  # part of the key only
+    return load_roles(path)
 
 
 @st.cache_data(ttl=300, show_spinner=False)

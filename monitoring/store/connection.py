@@ -28,9 +28,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from monitoring.access import Actor
 from monitoring.errors import ModelNotFoundError, StoreError
 from monitoring.schema import ModelSpec
-from monitoring.store import buffer_caps, tables
+from monitoring.store import audit, buffer_caps, tables
 from monitoring.store.reads import Source
 from monitoring.store.sql import abandon, first_row, only_row, quote_ident
 from monitoring.store.tables import IMPORT_COLUMN
@@ -164,13 +165,19 @@ class Store:
             return int(only_row(con.execute("SELECT coalesce(max(id), 0) FROM dw_imports"))[0])
 
     def append(
-        self, spec: ModelSpec, records: pd.DataFrame, source: str, content_hash: str | None = None
+        self,
+        spec: ModelSpec,
+        records: pd.DataFrame,
+        source: str,
+        content_hash: str | None = None,
+        actor: Actor | None = None,
     ) -> ImportResult:
         """Append validated records in one transaction, registering the model if new.
 
         ``records`` must already be validated (:func:`monitoring.store.ingest.validate_records`):
         exactly the spec's columns, typed as :meth:`ModelSpec.sql_type` says.
         A registered model whose spec changes any column's role is refused.
+        With ``actor`` the audit log records the import in the same transaction.
         """
         columns = list(spec.columns())
         with self.connect() as con:
@@ -207,6 +214,9 @@ class Store:
                         utc_now(),
                     ],
                 )
+                if actor is not None:
+                    what = f"import #{import_id} of {source!r}, {len(records):,} rows"
+                    audit.record(con, actor, "import", spec.name, what)
                 con.commit()
             except BaseException:
                 abandon(con)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from monitoring.access import Actor, local_process
 from monitoring.errors import ValidationError
 from monitoring.schema import ModelSpec
 from monitoring.store.connection import ImportResult, Store, default_db_path
@@ -217,11 +218,17 @@ def convert_column(values: pd.Series, column: str, spec: ModelSpec) -> tuple[pd.
     return _as_text(values), None
 
 
-def import_file(store: Store, path: str | Path, spec: ModelSpec) -> ImportResult:
-    """Validate a CSV/Parquet file against ``spec`` and append it in one transaction."""
+def import_file(
+    store: Store, path: str | Path, spec: ModelSpec, actor: Actor | None = None
+) -> ImportResult:
+    """Validate a CSV/Parquet file against ``spec`` and append it in one transaction.
+
+    The audit log records the import under ``actor`` (default: this process's account).
+    """
     file = RecordFile.from_path(path)
     frame = validate_records(read_records(file), spec, file.name)
-    return store.append(spec, frame, source=file.name, content_hash=file.sha256)
+    actor = actor or local_process()
+    return store.append(spec, frame, source=file.name, content_hash=file.sha256, actor=actor)
 
 
 def log_records(
@@ -246,7 +253,8 @@ def log_records(
     """
     store = Store(db if db is not None else default_db_path())
     spec = model if isinstance(model, ModelSpec) else store.model(model).spec
-    return store.append(spec, validate_records(records, spec, source), source=source)
+    frame = validate_records(records, spec, source)
+    return store.append(spec, frame, source=source, actor=local_process("log_records"))
 
 
 def _as_timestamps(values: pd.Series, column: str) -> tuple[pd.Series, str | None]:

@@ -1,6 +1,6 @@
 """Every table Driftwatch creates, and when: the metadata once per database file per process.
 
-Metadata tables (models, imports, stored results, slices, notes) are created
+Metadata tables (models, imports, stored results, slices, notes, the audit log) are created
 by :func:`ensure` the first time this process connects to a file, so no read
 path ever runs DDL. A model's record table and its slice table are typed from
 its spec and created when its first import (or first upload) arrives.
@@ -126,6 +126,16 @@ CREATE TABLE IF NOT EXISTS dw_annotations (
     noted_at TIMESTAMP NOT NULL,
     text VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS dw_audit_ids;
+CREATE TABLE IF NOT EXISTS dw_audit (
+    id BIGINT PRIMARY KEY,
+    happened_at TIMESTAMP NOT NULL,
+    user_name VARCHAR NOT NULL,
+    role VARCHAR,
+    action VARCHAR NOT NULL,
+    model VARCHAR,
+    object VARCHAR NOT NULL
 );
 """
 

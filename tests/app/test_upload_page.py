@@ -142,6 +142,8 @@ def test_save_list_duplicate_and_delete(db: Path, monkeypatch: pytest.MonkeyPatc
     assert "already saved as slice **july batch**" in at.warning[0].value
     assert slice_rows(db) == 300  # compared as the saved slice: no second copy
     at.button(key=f"upload_delete_{saved[0].id}").click().run()
+    assert slices.list_slices(Store(db), CLASSIFIER)  # a delete asks first
+    at.button(key=f"upload_delete_{saved[0].id}_yes").click().run()
     assert not at.exception
     assert slices.list_slices(Store(db), CLASSIFIER) == []
 
