@@ -236,8 +236,14 @@ def comparison(db: Db, model: str, start: dt.datetime, end: dt.datetime) -> Wind
 
 @st.cache_data(max_entries=4, show_spinner="Checking the file…")
 def checked(
-    spec: ModelSpec, name: str, sha256: str, allow: bool, limit: int, _content: bytes
+    spec: ModelSpec,
+    name: str,
+    sha256: str,
+    allow: bool,
+    limit: int,
+    labels: tuple[str, ...],
+    _content: bytes,
 ) -> SliceCheck:
     """The check of one file's content (keyed by its hash, not its bytes)."""
     del sha256  # the key of the content, which is not hashed itself
-    return check_slice(RecordFile(name, _content), spec, allow, limit)
+    return check_slice(RecordFile(name, _content), spec, allow, limit, labels)

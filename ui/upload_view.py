@@ -21,7 +21,7 @@ from monitoring.errors import MonitoringError
 from monitoring.report.tables import neutralise
 from monitoring.schema import ModelSpec
 from monitoring.store import slices
-from monitoring.store.ingest import RecordFile
+from monitoring.store.ingest import RecordFile, stored_labels
 from monitoring.store.slices import SliceInfo
 from monitoring.timeutil import Bounds
 from monitoring.uploads.check import SliceCheck
@@ -65,8 +65,9 @@ def pick_file(selection: Selection) -> RecordFile | None:
 
 def check(selection: Selection, spec: ModelSpec, file: RecordFile) -> SliceCheck:
     """Check the file, asking to confirm a comparison without missing features."""
+    labels = tuple(stored_labels(selection.db.store, spec))
     args = (spec, file.name, file.sha256)
-    checked = data.checked(*args, False, max_bytes(), file.content)
+    checked = data.checked(*args, False, max_bytes(), labels, file.content)
     only_missing = len(checked.column_problems) == len(checked.missing_features)
     if not checked.ok and checked.missing_features and only_missing:
         allow = st.checkbox(
@@ -75,7 +76,7 @@ def check(selection: Selection, spec: ModelSpec, file: RecordFile) -> SliceCheck
             key="upload_allow_missing",
         )
         if allow:
-            checked = data.checked(*args, True, max_bytes(), file.content)
+            checked = data.checked(*args, True, max_bytes(), labels, file.content)
     return inspect(selection.db.store, checked, spec.name) if checked.ok else checked
 
 

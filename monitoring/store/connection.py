@@ -29,7 +29,7 @@ import duckdb
 import pandas as pd
 
 from monitoring.access import Actor
-from monitoring.errors import ModelNotFoundError, StoreError
+from monitoring.errors import ModelNotFoundError, StoreError, ValidationError
 from monitoring.schema import ModelSpec
 from monitoring.store import audit, buffer_caps, tables
 from monitoring.store.reads import Source
@@ -94,6 +94,7 @@ class ImportResult:
     ts_min: dt.datetime
     ts_max: dt.datetime
     created_model: bool
+    warnings: tuple[str, ...] = ()  # allowed but worth a look (see ingest.record_notes)
 
 
 class Store:
@@ -171,18 +172,24 @@ class Store:
         source: str,
         content_hash: str | None = None,
         actor: Actor | None = None,
+        batch_id: str | None = None,
+        allow_duplicate: bool = False,
     ) -> ImportResult:
         """Append validated records in one transaction, registering the model if new.
 
         ``records`` must already be validated (:func:`monitoring.store.ingest.validate_records`):
         exactly the spec's columns, typed as :meth:`ModelSpec.sql_type` says.
-        A registered model whose spec changes any column's role is refused.
-        With ``actor`` the audit log records the import in the same transaction.
+        A registered model whose spec changes any column's role is refused, and
+        so is a ``content_hash`` or ``batch_id`` the model has imported before
+        (unless ``allow_duplicate``). With ``actor`` the audit log records the
+        import in the same transaction.
         """
         columns = list(spec.columns())
         with self.connect() as con:
             con.begin()
             try:
+                if not allow_duplicate:
+                    _refuse_duplicate(con, spec.name, source, content_hash, batch_id)
                 created = _register(con, spec)
                 table = quote_ident(tables.records_table(spec.name))
                 import_id = only_row(con.execute("SELECT nextval('dw_import_ids')"))[0]
@@ -202,7 +209,8 @@ class Store:
                     )
                 )
                 con.execute(
-                    "INSERT INTO dw_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO dw_imports (id, model, source, content_hash, row_count, ts_min, "
+                    "ts_max, imported_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         import_id,
                         spec.name,
@@ -212,6 +220,7 @@ class Store:
                         ts_min,
                         ts_max,
                         utc_now(),
+                        batch_id,
                     ],
                 )
                 if actor is not None:
@@ -226,10 +235,44 @@ class Store:
     def imports(self, model: str) -> pd.DataFrame:
         """The import log of ``model``, newest first."""
         return self.query(
-            "SELECT id, source, content_hash, row_count, ts_min, ts_max, imported_at "
+            "SELECT id, source, content_hash, batch_id, row_count, ts_min, ts_max, imported_at "
             "FROM dw_imports WHERE model = ? ORDER BY id DESC",
             [model],
         )
+
+
+def _refuse_duplicate(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    source: str,
+    content_hash: str | None,
+    batch_id: str | None,
+) -> None:
+    """Refuse an import whose content or batch id the model already has: it would double rows."""
+    row = first_row(
+        con.execute(
+            "SELECT id, source, imported_at, row_count, batch_id = ? FROM dw_imports "
+            "WHERE model = ? AND (content_hash = ? OR batch_id = ?) ORDER BY id LIMIT 1",
+            [batch_id, model, content_hash, batch_id],
+        )
+    )
+    if row is None:
+        return
+    import_id, earlier, when, rows, same_batch = row
+    what = (
+        f"batch {batch_id!r} was logged"
+        if same_batch
+        else f"the same content (sha256 {str(content_hash)[:12]}…) was imported"
+    )
+    fix = "use a new batch id" if same_batch else "pass --allow-duplicate to import it anyway"
+    raise ValidationError(
+        source,
+        [
+            f"{what} into {model!r} before: import #{import_id} from {earlier!r} on "
+            f"{when:%Y-%m-%d %H:%M} UTC, {rows:,} rows; importing it again would count every "
+            f"row twice ({fix})"
+        ],
+    )
 
 
 def _register(con: duckdb.DuckDBPyConnection, spec: ModelSpec) -> bool:

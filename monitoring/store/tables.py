@@ -137,6 +137,8 @@ CREATE TABLE IF NOT EXISTS dw_audit (
     model VARCHAR,
     object VARCHAR NOT NULL
 );
+-- Added after the first release: files made before get the column here.
+ALTER TABLE dw_imports ADD COLUMN IF NOT EXISTS batch_id VARCHAR;
 """
 
 _READY: set[tuple[int, int]] = set()  # (device, inode) of files whose metadata exists
