@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, data
+from ui import auth, data, page
 from ui.router import require_router
 from ui.sidebar import render_sidebar
 
@@ -10,7 +10,8 @@ require_router()
 st.set_page_config(page_title="Driftwatch", page_icon=":material/monitoring:", layout="wide")
 
 actor = auth.gate()
-render_sidebar(data.store())
+with page.errors():  # a busy or broken database is said in words, here as on every page
+    render_sidebar(data.store())
 auth.sidebar(actor)
 data.warm_up_detectors()
 st.navigation(

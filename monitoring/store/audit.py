@@ -36,8 +36,12 @@ def record(
 def entries(store: Store, model: str | None = None, limit: int = SHOWN) -> pd.DataFrame:
     """The newest ``limit`` rows (of ``model``, or of every model), newest first.
 
-    Columns: ``at``, ``user``, ``role``, ``action``, ``model``, ``object``.
+    Columns: ``at``, ``user``, ``role``, ``action``, ``model``, ``object``. A
+    read-only file from before the audit log has none: no rows.
     """
+    found = store.query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'dw_audit'")
+    if not found["n"].iloc[0]:
+        return pd.DataFrame(columns=["at", "user", "role", "action", "model", "object"])
     return store.query(
         'SELECT happened_at AS "at", user_name AS "user", role, action, model, object '
         "FROM dw_audit "

@@ -10,14 +10,23 @@ model's name once into a :class:`ModelHandle`, which the library passes on.
 Connections are opened per operation and closed at once, so the app, a cron
 job and an import can take turns on one file: DuckDB lets one process hold a
 file for writing, and a short hold keeps everyone else waiting only briefly.
-All connections are read-write: DuckDB refuses two connections to one file with
-different settings inside one process, and the app's threads share a process.
+All connections to a file are alike: DuckDB refuses two connections to one file
+with different settings inside one process, and the app's threads share a
+process. So they are read-write, unless this process may not write the file
+(or its folder): then every connection is read-only, reading works and a write
+is refused saying the file is read-only.
+
+A failure reaches the caller as a :class:`StoreError` in words: a busy file
+names the process holding it, a write conflict says to try again, a
+read-only file says so; other causes (a full disk) keep DuckDB's message,
+which names them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +42,7 @@ from monitoring.errors import ModelNotFoundError, StoreError, ValidationError
 from monitoring.schema import ModelSpec
 from monitoring.store import audit, buffer_caps, tables
 from monitoring.store.reads import Source
-from monitoring.store.sql import abandon, first_row, only_row, quote_ident
+from monitoring.store.sql import abandon, first_row, is_read_only, only_row, quote_ident
 from monitoring.store.tables import IMPORT_COLUMN
 from monitoring.timeutil import utc_now
 
@@ -121,7 +130,7 @@ class Store:
                 tables.ensure(con, self.path, created)
                 yield con
             except duckdb.Error as exc:
-                raise StoreError(f"{self.path}: {exc}") from exc
+                raise StoreError(explained(self.path, exc)) from exc
 
     def cap_buffer(self, con: duckdb.DuckDBPyConnection, buffer_cap: int | None) -> None:
         """Change the ``buffer_cap`` that ``con`` (from :meth:`connect`) asks for."""
@@ -298,15 +307,56 @@ def _register(con: duckdb.DuckDBPyConnection, spec: ModelSpec) -> bool:
     return True
 
 
+def explained(path: Path, exc: duckdb.Error) -> str:
+    """A DuckDB failure on ``path`` in words a user can act on (see the module docstring)."""
+    text = str(exc)
+    if is_read_only(exc):
+        return (
+            f"{path} is read-only for Driftwatch here: it can be shown but not changed "
+            f"(make the file and its folder writable to import, upload or annotate)"
+        )
+    if isinstance(exc, duckdb.TransactionException) and "conflict" in text.lower():
+        return (
+            f"{path}: another session changed the same data at the same moment, so nothing "
+            f"was written; try again"
+        )
+    return f"{path}: {text}"
+
+
 def _open_waiting_for_lock(path: Path) -> duckdb.DuckDBPyConnection:
     """Connect, retrying while another process holds the file's write lock."""
+    read_only = path.exists() and not _writable(path)
     deadline = time.monotonic() + _LOCK_WAIT_SECONDS
     while True:
         try:
-            return duckdb.connect(str(path))
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+            text = str(exc)
+            if not read_only and path.exists() and _denied(text):
+                read_only = True  # the file system says what os.access did not
+                continue
+            if "lock" not in text.lower():
                 raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+            if time.monotonic() > deadline:
+                raise StoreError(_busy(path, text)) from exc
             time.sleep(0.1)
         except duckdb.Error as exc:
             raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+
+
+def _writable(path: Path) -> bool:
+    """True when this process may write the file and create its write-ahead log beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _denied(text: str) -> bool:
+    return "Permission denied" in text or "Read-only file system" in text
+
+
+def _busy(path: Path, text: str) -> str:
+    holder = re.search(r"\(PID (\d+)\)", text)
+    who = f"another program (PID {holder[1]})" if holder else "another program"
+    return (
+        f"{path} is busy: {who} has held it for more than {_LOCK_WAIT_SECONDS:.0f} s — an "
+        f"import or a check may still be running; try again when it is done"
+    )

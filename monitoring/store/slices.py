@@ -37,7 +37,7 @@ from monitoring.schema import ModelSpec
 from monitoring.store import audit
 from monitoring.store.connection import Store
 from monitoring.store.reads import Source
-from monitoring.store.sql import abandon, quote_ident
+from monitoring.store.sql import abandon, is_read_only, quote_ident
 from monitoring.store.tables import SLICE_COLUMN, create_slice_table, slice_table
 from monitoring.timeutil import utc_now
 
@@ -227,12 +227,20 @@ def delete_slice(store: Store, slice_id: int, actor: Actor | None = None) -> Non
 
 
 def purge_drafts(store: Store, older_than: dt.timedelta = DRAFT_TTL) -> int:
-    """Delete drafts uploaded more than ``older_than`` ago; returns how many."""
+    """Delete drafts uploaded more than ``older_than`` ago; returns how many.
+
+    A read-only file keeps its drafts (0 purged): it can still be shown.
+    """
     with store.connect() as con:
         con.begin()
         try:
             count = _purge(con, utc_now() - older_than)
             con.commit()
+        except duckdb.InvalidInputException as exc:
+            abandon(con)
+            if not is_read_only(exc):
+                raise
+            return 0
         except BaseException:
             abandon(con)
             raise

@@ -149,7 +149,8 @@ def ensure(con: duckdb.DuckDBPyConnection, path: Path, created: bool) -> None:
     """Create the metadata tables through ``con`` unless this process already did for ``path``.
 
     Files are known by device and inode, so a database renamed into place (the
-    demo is built under another name) is seen afresh. ``created``: the
+    demo is built under another name) is seen afresh. A connection that is
+    read-only creates nothing (reads of tables that exist still work). ``created``: the
     connection has just created the file, whose inode may be that of a file
     deleted earlier, so it is never taken as known.
     """
@@ -160,8 +161,15 @@ def ensure(con: duckdb.DuckDBPyConnection, path: Path, created: bool) -> None:
     with _READY_LOCK:
         if key in _READY and not created:
             return
+        if _read_only(con):
+            return  # nothing can be created; ask again once the file is writable
         con.execute(METADATA)
         _READY.add(key)
+
+
+def _read_only(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT current_setting('access_mode')").fetchall()
+    return bool(row) and row[0][0] == "read_only"
 
 
 def records_table(model: str) -> str:
