@@ -1,15 +1,18 @@
-"""Driftwatch: the router. Page config, the shared sidebar, then the chosen page."""
+"""Driftwatch: the router. Page config, the login gate, the shared sidebar, then the chosen page."""
 
 import streamlit as st
 
-from ui import data
+from ui import auth, data, page
 from ui.router import require_router
 from ui.sidebar import render_sidebar
 
 require_router()
 st.set_page_config(page_title="Driftwatch", page_icon=":material/monitoring:", layout="wide")
 
-render_sidebar(data.store())
+actor = auth.gate()
+with page.errors():  # a busy or broken database is said in words, here as on every page
+    render_sidebar(data.store())
+auth.sidebar(actor)
 data.warm_up_detectors()
 st.navigation(
     [

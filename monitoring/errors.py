@@ -44,3 +44,7 @@ class BackendMissingError(MonitoringError):
 
 class ExportError(MonitoringError):
     """A figure could not be exported in the format asked for."""
+
+
+class AccessError(MonitoringError):
+    """The user's role does not allow the action, or the roles file is unusable."""

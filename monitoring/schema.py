@@ -20,6 +20,8 @@ from monitoring.errors import SpecError
 
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
+# A binary model's positive class when its spec names none.
+DEFAULT_POSITIVE_LABEL = "1"
 ColumnKind = Literal["timestamp", "numeric", "categorical", "prediction", "score", "target", "id"]
 
 

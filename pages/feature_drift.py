@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import data, drift_view, pack_view, page
+from ui.text import md
 
 selection = page.start("Feature drift")
 with page.errors():
@@ -12,7 +13,7 @@ with page.errors():
     report = drift_view.answer(question, run)
     if report is None:
         st.info(
-            f"No stored result yet for {question.current_label} against the reference with "
+            f"No stored result yet for {md(question.current_label)} against the reference with "
             f"these settings. Press **Run drift tests** to compute it."
         )
         st.stop()

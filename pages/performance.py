@@ -4,11 +4,12 @@ import streamlit as st
 
 from ui import data, page
 from ui import performance_view as view
+from ui.text import md
 
 selection = page.start("Performance")
 spec = data.overview(selection.db, selection.model).spec
 if spec.target is None:
-    st.info(f"Model `{spec.name}` has no target column: performance needs labels.")
+    st.info(f"Model {md(spec.name)} has no target column: performance needs labels.")
     st.stop()
 with page.errors():
     choice = view.controls(selection, spec)

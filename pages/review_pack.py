@@ -3,10 +3,11 @@
 import streamlit as st
 
 from ui import pack_view, page
+from ui.text import md
 
 selection = page.start("Review pack")
 st.write(
-    f"One download about **{selection.model}**: the production window {selection.label} "
+    f"One download about **{md(selection.model)}**: the production window {selection.label} "
     "against the model's reference — charts in the formats you pick, the drift table as CSV, "
     "`summary.md`, and `report.html`, which opens offline in any browser."
 )

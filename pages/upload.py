@@ -3,11 +3,12 @@
 import streamlit as st
 
 from ui import data, drift_view, page, upload_view
+from ui.text import md
 
 selection = page.start("Upload & compare")
 spec = data.overview(selection.db, selection.model).spec
 st.caption(
-    f"Model **{selection.model}** (change it in the sidebar). The file is checked against "
+    f"Model **{md(selection.model)}** (change it in the sidebar). The file is checked against "
     f"its spec; nothing is kept unless you save it."
 )
 with page.errors():
@@ -20,7 +21,7 @@ with page.errors():
             against, against_label = upload_view.baseline(selection, spec)
             report = upload_view.compare(selection.db, info, against)
             label = info.name or file.name
-            st.subheader(f"{info.label} against {against_label}")
+            st.subheader(f"{md(info.label)} against {md(against_label)}")
             drift_view.summary(report)
             drift_view.table(report.features)
             st.subheader("Distribution")

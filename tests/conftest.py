@@ -58,3 +58,11 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "driftwatch.duckdb"
     build_demo(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small database whose every user-set name carries markup (see ``tests/hostile.py``)."""
+    from tests.hostile import build_hostile
+
+    return build_hostile(tmp_path_factory.mktemp("hostile") / "hostile.duckdb").path

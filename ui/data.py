@@ -20,6 +20,7 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
+from monitoring.access import RoleMap, load_roles
 from monitoring.demo import build_demo
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.engine import run_drift
@@ -95,6 +96,13 @@ def store() -> Store:
         _default_database(str(path))
     _drafts_purged(str(path))
     return Store(path)
+
+
+@st.cache_data(ttl=30, max_entries=4, show_spinner=False)
+def roles(path: str, stamp: int) -> RoleMap:
+    """The roles file, read again when it changes (``stamp``: its modification time)."""
+    del stamp  # part of the key only
+    return load_roles(path)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -239,8 +247,14 @@ def comparison(db: Db, model: str, start: dt.datetime, end: dt.datetime) -> Wind
 
 @st.cache_data(max_entries=4, show_spinner="Checking the file…")
 def checked(
-    spec: ModelSpec, name: str, sha256: str, allow: bool, limit: int, _content: bytes
+    spec: ModelSpec,
+    name: str,
+    sha256: str,
+    allow: bool,
+    limit: int,
+    labels: tuple[str, ...],
+    _content: bytes,
 ) -> SliceCheck:
     """The check of one file's content (keyed by its hash, not its bytes)."""
     del sha256  # the key of the content, which is not hashed itself
-    return check_slice(RecordFile(name, _content), spec, allow, limit)
+    return check_slice(RecordFile(name, _content), spec, allow, limit, labels)

@@ -34,6 +34,7 @@ from monitoring.uploads.compare import compare_slice, stored_slice_drift
 from ui import data, url
 from ui.charts import show_figure
 from ui.sidebar import Selection
+from ui.text import md
 
 SIDEBAR_WINDOW = "sidebar window"
 SAVED_SLICE = "saved slice"
@@ -217,7 +218,7 @@ def answer(question: DriftQuestion, run: bool) -> DriftReport | None:
     if question.slice is not None:
         if not run:
             return stored_slice_drift(store, question.slice, question.config, question.reference)
-        with st.spinner(f"Comparing {question.current_label} …"):
+        with st.spinner(f"Comparing {md(question.current_label)} …"):
             return compare_slice(store, question.slice, question.config, question.reference)
     if not run:
         return stored_drift(
@@ -306,7 +307,7 @@ def feature_chart(report: DriftReport, label: str) -> None:
     name = st.selectbox("Feature", order, key="drift_feature")
     column = report.column(name)
     if column.status != "tested":
-        st.info(f"{name}: {column.note}")
+        st.info(f"{md(name)}: {md(column.note)}")
     view = "histogram"
     if column.kind == "numeric":
         view = st.radio(

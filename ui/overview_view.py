@@ -7,11 +7,13 @@ import streamlit as st
 from monitoring.report.export import ChartContext
 from monitoring.report.figures.style import volume_figure
 from monitoring.report.tables import neutralise
+from monitoring.store import audit
 from monitoring.store.overview import overview_table
 from monitoring.store.windows import WindowPlan
 from ui import data
 from ui.charts import show_figure
 from ui.sidebar import Selection
+from ui.text import md
 
 
 def models_table(selection: Selection) -> None:
@@ -38,9 +40,9 @@ def model_summary(selection: Selection) -> None:
     """The selected model's headline numbers and its weekly volume."""
     summary = data.overview(selection.db, selection.model)
     current = data.window(selection.db, selection.model, selection.start, selection.end)
-    st.subheader(selection.model)
+    st.subheader(md(selection.model))
     if summary.spec.description:
-        st.caption(summary.spec.description)
+        st.caption(md(summary.spec.description))
     left, middle, right, last = st.columns(4)
     left.metric("Records", f"{summary.rows:,}")
     coverage = summary.label_coverage
@@ -75,13 +77,15 @@ def model_summary(selection: Selection) -> None:
 
 
 def records_tabs(selection: Selection) -> None:
-    """The Data page: the window's newest records, the import log and the spec."""
+    """The Data page: the window's newest records, the import log, the audit log and the spec."""
     spec = data.overview(selection.db, selection.model).spec
     current = data.window(selection.db, selection.model, selection.start, selection.end)
     st.caption(
-        f"{selection.model} · production window {selection.label} · {current.rows:,} records"
+        f"{md(selection.model)} · production window {selection.label} · {current.rows:,} records"
     )
-    records_tab, imports_tab, spec_tab = st.tabs(["Records", "Imports", "Spec"])
+    records_tab, imports_tab, activity_tab, spec_tab = st.tabs(
+        ["Records", "Imports", "Activity", "Spec"]
+    )
     with records_tab:
         if current.rows == 0:
             st.info(f"No records between {selection.label}. Pick another production window.")
@@ -104,8 +108,18 @@ def records_tabs(selection: Selection) -> None:
                 "row_count": st.column_config.NumberColumn("rows", format="localized"),
             },
         )
+    with activity_tab:
+        st.caption(
+            f"Who changed what for this model, newest first (the last {audit.SHOWN}): uploads, "
+            "saved and deleted slices, notes, imports. Times in UTC."
+        )
+        st.dataframe(
+            neutralise(audit.entries(selection.db.store, selection.model)),
+            hide_index=True,
+            column_config={"at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+        )
     with spec_tab:
         st.write(f"**Task:** {spec.task} · **reference:** {spec.reference.label()}")
         if spec.description:
-            st.caption(spec.description)
+            st.caption(md(spec.description))
         st.dataframe(neutralise(spec.roles_table()), hide_index=True)

@@ -37,6 +37,7 @@ from monitoring.timeutil import short
 from ui import data, url
 from ui.charts import show_figure
 from ui.sidebar import Selection
+from ui.text import md
 
 PERIOD_KEY, ROWS_KEY = "performance_period", "performance_rows"
 METRIC_KEY, WINDOW_KEY = "performance_metric", "performance_window"
@@ -104,7 +105,7 @@ def estimate(
     try:
         return data.estimate(selection.db, selection.model, choice.plan), ""
     except MonitoringError as exc:
-        return None, f"No estimated performance: {exc}"
+        return None, f"No estimated performance: {md(exc)}"
 
 
 def diagnoses(
@@ -114,13 +115,13 @@ def diagnoses(
     try:
         concept = data.concept(selection.db, selection.model, choice.plan)
     except MonitoringError as exc:
-        return (), f"No concept-drift diagnosis: {exc}"
+        return (), f"No concept-drift diagnosis: {md(exc)}"
     windows = tuple(w.window for w in result.windows)
     try:
         verdicts = data.covariate(selection.db, selection.model, windows)
     except MonitoringError as exc:
         return diagnose_windows(concept.windows, {}), (
-            f"No covariate-drift verdicts, diagnoses unknown: {exc}"
+            f"No covariate-drift verdicts, diagnoses unknown: {md(exc)}"
         )
     return diagnose_windows(concept.windows, verdicts), ""
 

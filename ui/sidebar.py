@@ -17,6 +17,7 @@ from monitoring.store.connection import Store
 from monitoring.timeutil import naive_utc, span_label
 from ui import data
 from ui.data import Db
+from ui.text import md
 
 MODEL_KEY = "sidebar_model"
 WINDOW_KEY = "sidebar_window"
@@ -44,14 +45,14 @@ def render_sidebar(store: Store) -> Selection | None:
     names = [o.spec.name for o in data.overviews(db)]
     st.sidebar.title("Driftwatch")
     if not names:
-        st.sidebar.info(f"No models in `{db.path}` yet.")
+        st.sidebar.info(f"No models in {md(db.path)} yet.")
         st.session_state[SELECTION_KEY] = None
         return None
     params = st.query_params
     if st.session_state.get(MODEL_KEY) not in names:
         wanted = params.get(links.MODEL)
         if wanted is not None and wanted not in names:
-            st.sidebar.warning(f"The link's model {wanted!r} is not in this database.")
+            st.sidebar.warning(f"The link's model {md(repr(wanted))} is not in this database.")
         st.session_state[MODEL_KEY] = wanted if wanted in names else names[0]
     model = st.sidebar.selectbox("Model", names, key=MODEL_KEY, on_change=_forget_window)
     summary = data.overview(db, model)
@@ -97,7 +98,9 @@ def _window_from_link(
     try:
         start, stop = dt.date.fromisoformat(start_text), dt.date.fromisoformat(stop_text)
     except ValueError:
-        st.sidebar.warning(f"The link's window {start_text!r} → {stop_text!r} is not two dates.")
+        st.sidebar.warning(
+            f"The link's window {md(repr(start_text))} → {md(repr(stop_text))} is not two dates."
+        )
         return None
     if not first <= start <= stop <= last:
         st.sidebar.warning(f"The link's window {start} → {stop} is outside {first} → {last}.")

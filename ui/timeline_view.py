@@ -24,18 +24,17 @@ from monitoring.drift.config import (
     DriftConfig,
 )
 from monitoring.drift.detectors import MULTIVARIATE
-from monitoring.errors import MonitoringError
 from monitoring.performance.metrics import headline_metric
 from monitoring.report import links
 from monitoring.report.figures import timeline as figures
 from monitoring.report.tables import neutralise
-from monitoring.store.annotations import Annotation, add_annotation
+from monitoring.store.annotations import Annotation
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import DEFAULT_MIN_ROWS, run_timeline
 from monitoring.timeline.ranking import rank_features
 from monitoring.timeline.report import Timeline
 from monitoring.timeutil import Bounds
-from ui import data, url
+from ui import data, notes_view, url
 from ui.charts import show_figure
 from ui.sidebar import Selection
 
@@ -281,32 +280,8 @@ def feature_chart(selection: Selection, result: Timeline, notes: list[Annotation
 
 
 def notes_section(selection: Selection, notes: list[Annotation]) -> None:
-    """The model's notes and a form to add one."""
-    summary = data.overview(selection.db, selection.model)
-    assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
-    with st.expander(f"Notes on {selection.model} ({len(notes)})", expanded=not notes):
-        _annotation_form(selection, summary.first.date(), summary.last.date())
-        for note in notes:
-            st.markdown(f"- **{note.at:%Y-%m-%d}** {note.text}")
-
-
-def _annotation_form(selection: Selection, first: dt.date, last: dt.date) -> None:
-    """A small form that adds a dated note to the model's timelines."""
-    with st.form("timeline_note_form", clear_on_submit=True, border=False):
-        day_col, text_col, button_col = st.columns([1, 3, 1], vertical_alignment="bottom")
-        day = day_col.date_input("Date", value=last, min_value=first, key="timeline_note_day")
-        text = text_col.text_input(
-            "Note", key="timeline_note_text", max_chars=200, placeholder="e.g. model v2 deployed"
-        )
-        if button_col.form_submit_button("Add note"):
-            try:
-                add_annotation(selection.db.store, selection.model, day, text)
-            except MonitoringError as exc:
-                st.error(str(exc))
-            else:
-                data.notes.clear()
-                st.toast(f"Note added on {day}")
-                st.rerun()  # the charts above were drawn before the note existed
+    """The model's notes and, for those whose role allows it, adding and deleting them."""
+    notes_view.section(selection, notes)
 
 
 def multivariate_chart(selection: Selection, result: Timeline, q: TimelineQuestion) -> None:

@@ -16,13 +16,13 @@ from monitoring.cli.check import add_check_command
 from monitoring.cli.compare import add_compare_command
 from monitoring.cli.drift import add_drift_command
 from monitoring.cli.export import add_export_command
-from monitoring.cli.options import add_db_option, store_of
+from monitoring.cli.options import add_db_option, positive_int, store_of
 from monitoring.cli.performance import add_performance_command
 from monitoring.cli.timeline import add_timeline_command
 from monitoring.demo import build_demo
 from monitoring.errors import MonitoringError
 from monitoring.schema import load_spec
-from monitoring.store.ingest import import_file
+from monitoring.store.ingest import MAX_FILE_BYTES, import_file
 from monitoring.store.overview import all_overviews
 
 
@@ -53,6 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     imp = command("import", _import, "Validate a CSV/Parquet file and append it to a model.")
     imp.add_argument("path", type=Path, help="CSV, CSV.GZ or Parquet file of inference records")
     imp.add_argument("--spec", type=Path, required=True, help="the model's spec (TOML)")
+    imp.add_argument(
+        "--max-bytes",
+        type=positive_int,
+        default=MAX_FILE_BYTES,
+        help=f"largest file, and largest text a .csv.gz unpacks to (default {MAX_FILE_BYTES:,} "
+        "bytes, the upload page's limit)",
+    )
+    imp.add_argument(
+        "--allow-duplicate",
+        action="store_true",
+        help="import a file whose content this model has imported before (counts it twice)",
+    )
 
     models = command("models", _models, "List the monitored models.")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -72,12 +84,20 @@ def _parser() -> argparse.ArgumentParser:
 
 def _import(args: argparse.Namespace) -> int:
     store = store_of(args)
-    result = import_file(store, args.path, load_spec(args.spec))
+    result = import_file(
+        store,
+        args.path,
+        load_spec(args.spec),
+        max_bytes=args.max_bytes,
+        allow_duplicate=args.allow_duplicate,
+    )
     verb = "created model" if result.created_model else "appended to"
     print(
         f"{args.path}: {result.rows} rows {verb} {result.model!r} "
         f"({result.ts_min} → {result.ts_max}), import #{result.import_id} in {store.path}"
     )
+    for warning in result.warnings:  # imported anyway, as the upload page's notes
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

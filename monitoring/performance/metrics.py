@@ -24,10 +24,9 @@ import numpy as np
 from sklearn import metrics as skm
 
 from monitoring.errors import MonitoringError
-from monitoring.schema import ModelSpec, Task
+from monitoring.schema import DEFAULT_POSITIVE_LABEL, ModelSpec, Task
 
 MetricStatus = Literal["ok", "pending", "empty", "too_few", "undefined"]
-DEFAULT_POSITIVE_LABEL = "1"
 DEFAULT_RESAMPLES = 400
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_MIN_LABELLED = 10

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import plotly.graph_objects as go
 
 from monitoring.errors import ExportError
+from monitoring.report.escape import figure_text, markdown_text
 from monitoring.report.figures.style import FONT, TEMPLATE
 
 Format = Literal["png", "svg", "pdf", "html"]
@@ -59,21 +61,33 @@ class ChartContext:
     exported_on: dt.date = field(default_factory=dt.date.today)
 
     def caption(self) -> str:
-        """One or two lines describing the comparison, for the image itself."""
+        """One or two lines describing the comparison, as Plotly text (also valid HTML).
+
+        The model and the labels are user text (a slice's or file's name can be
+        in a label), so they are escaped; only the caption's own ``<b>`` and
+        ``<br>`` are markup.
+        """
+        model, first, second = self._parts(figure_text)
+        return " · ".join([f"<b>{model}</b>", *first]) + "<br>" + " · ".join(second)
+
+    def caption_markdown(self) -> str:
+        """The caption as one line of Markdown (for ``summary.md``), user text escaped."""
+        model, first, second = self._parts(markdown_text)
+        return " · ".join([f"**{model}**", *first, *second])
+
+    def _parts(self, escape: Callable[[object], str]) -> tuple[str, list[str], list[str]]:
+        """The model, the sides compared and the method line, each through ``escape``."""
         sides = []
         if self.reference:
-            sides.append(f"reference {self.reference}{_n(self.reference_n)}")
+            sides.append(f"reference {escape(self.reference)}{_n(self.reference_n)}")
         if self.current:
-            sides.append(f"current {self.current}{_n(self.current_n)}")
-        method = [p for p in (self.detector, self.threshold) if p]
-        first = " · ".join([f"<b>{self.model}</b>", *sides])
-        second = " · ".join(
-            [
-                *(["detector " + ", ".join(method)] if method else []),
-                f"exported {self.exported_on.isoformat()} by Driftwatch",
-            ]
-        )
-        return f"{first}<br>{second}"
+            sides.append(f"current {escape(self.current)}{_n(self.current_n)}")
+        method = [escape(p) for p in (self.detector, self.threshold) if p]
+        second = [
+            *(["detector " + ", ".join(method)] if method else []),
+            f"exported {self.exported_on.isoformat()} by Driftwatch",
+        ]
+        return escape(self.model), sides, second
 
 
 def captioned(fig: go.Figure, context: ChartContext) -> go.Figure:

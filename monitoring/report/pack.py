@@ -8,8 +8,9 @@ spreadsheet would read as a formula are neutralised in the CSV files.
 
 from __future__ import annotations
 
-import html
 import io
+import re
+import string
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,10 +21,13 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from monitoring.errors import ExportError
+from monitoring.report.escape import html_text, markdown_text
 from monitoring.report.export import FORMATS, ChartContext, captioned, export_figure
 from monitoring.report.tables import neutralise
 
 PACK_FORMATS = FORMATS
+# A backslash escape (its character in group 1) or a bold marker, in a summary line.
+_INLINE = re.compile(r"\\([" + re.escape(string.punctuation) + r"])|\*\*")
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,11 @@ class PackTable:
 class ReviewPack:
     """Everything a review needs about one comparison.
 
-    ``summary`` holds Markdown lines (headings, bullets, plain text), written
-    as ``summary.md`` and shown at the top of the HTML report.
+    ``summary`` holds Markdown lines (``## `` headings, ``- `` bullets, ``**``
+    bold, plain text), written as ``summary.md`` and shown at the top of the
+    HTML report; user text inside them must already be escaped with
+    :func:`~monitoring.report.escape.markdown_text`. ``title`` and the charts'
+    and tables' titles are plain text, escaped here for each format.
     """
 
     title: str
@@ -66,16 +73,22 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 
 def summary_markdown(pack: ReviewPack) -> str:
     """``summary.md``: the title, the comparison, then the summary lines."""
-    lines = [f"# {pack.title}", "", _plain(pack.context.caption()), "", *pack.summary]
-    files = [f"- `charts/{c.name}.*`: {c.title}" for c in pack.charts]
-    files += [f"- `tables/{t.name}.csv`: {t.title}" for t in pack.tables]
+    title = markdown_text(pack.title)
+    lines = [f"# {title}", "", pack.context.caption_markdown(), "", *pack.summary]
+    files = [f"- `charts/{c.name}.*`: {markdown_text(c.title)}" for c in pack.charts]
+    files += [f"- `tables/{t.name}.csv`: {markdown_text(t.title)}" for t in pack.tables]
     return "\n".join([*lines, "", "## Files", "", *files, ""])
 
 
 def report_html(pack: ReviewPack) -> str:
-    """One HTML file with the summary, every chart (interactive) and every table; works offline."""
+    """One HTML file with the summary, every chart (interactive) and every table; works offline.
+
+    Text goes in escaped: titles with :func:`html_text`, the caption as built
+    escaped by :meth:`ChartContext.caption`, the summary by :func:`_markdown_line`,
+    table cells by pandas; the charts' data travels as JSON that plotly escapes.
+    """
     charts = "\n".join(
-        f"<section><h2>{html.escape(c.title)}</h2>"
+        f"<section><h2>{html_text(c.title)}</h2>"
         + pio.to_html(
             captioned(c.figure, pack.context),
             full_html=False,
@@ -86,7 +99,7 @@ def report_html(pack: ReviewPack) -> str:
         for c in pack.charts
     )
     tables = "\n".join(
-        f"<section><h2>{html.escape(t.title)}</h2>"
+        f"<section><h2>{html_text(t.title)}</h2>"
         + neutralise(t.frame).to_html(
             index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0, classes="table"
         )
@@ -95,7 +108,7 @@ def report_html(pack: ReviewPack) -> str:
     )
     summary = "\n".join(_markdown_line(line) for line in pack.summary)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(pack.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html_text(pack.title)}</title>
 <script>{get_plotlyjs()}</script>
 <style>
 body {{ font-family: Inter, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
@@ -107,7 +120,7 @@ table.table th, table.table td {{ padding: 4px 8px; border-bottom: 1px solid #dd
                                   text-align: right; }}
 table.table th:first-child, table.table td:first-child {{ text-align: left; }}
 </style></head>
-<body><h1>{html.escape(pack.title)}</h1>
+<body><h1>{html_text(pack.title)}</h1>
 <div class="caption">{pack.context.caption()}</div>
 {summary}
 {charts}
@@ -143,17 +156,26 @@ def pack_zip(pack: ReviewPack, formats: Sequence[str] = ("png", "html")) -> byte
     return buffer.getvalue()
 
 
-def _plain(text: str) -> str:
-    return text.replace("<br>", " · ").replace("<b>", "**").replace("</b>", "**")
-
-
 def _markdown_line(line: str) -> str:
-    """The few Markdown forms summaries use: headings, bullets, bold; text is escaped."""
-    text = html.escape(line)
-    parts = text.split("**")
-    text = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
-    if line.startswith("## "):
-        return f"<h2>{text[3:]}</h2>"
-    if line.startswith("- "):
-        return f"<ul><li>{text[2:]}</li></ul>"
-    return f"<p>{text}</p>" if text else ""
+    """One summary line as HTML: ``## `` headings, ``- `` bullets, ``**`` bold, backslash escapes.
+
+    Everything else is text and is escaped; an escaped character (``\\*``) is
+    shown as itself, so user text escaped with ``markdown_text`` reads as typed.
+    """
+    tag = "h2" if line.startswith("## ") else "li" if line.startswith("- ") else "p"
+    body = line[3:] if tag == "h2" else line[2:] if tag == "li" else line
+    parts: list[str] = []
+    bold, start = False, 0
+    for found in _INLINE.finditer(body):
+        parts.append(html_text(body[start : found.start()]))
+        if found[1] is not None:
+            parts.append(html_text(found[1]))
+        else:
+            parts.append("</b>" if bold else "<b>")
+            bold = not bold
+        start = found.end()
+    parts.append(html_text(body[start:]) + ("</b>" if bold else ""))
+    text = "".join(parts)
+    if tag == "li":
+        return f"<ul><li>{text}</li></ul>"
+    return f"<{tag}>{text}</{tag}>" if text else ""

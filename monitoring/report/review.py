@@ -11,6 +11,7 @@ from monitoring.drift.engine import run_configured
 from monitoring.drift.report import ColumnDrift, DriftReport
 from monitoring.errors import MonitoringError
 from monitoring.performance.realized import PerformanceResult, realized_performance
+from monitoring.report.escape import markdown_text
 from monitoring.report.export import ChartContext
 from monitoring.report.figures.drift import distribution_figure, grid_figure, result_line
 from monitoring.report.figures.performance import metric_figure
@@ -173,7 +174,7 @@ def _annotation_lines(store: Store, model: str, report: DriftReport) -> list[str
     ]
     if not notes:
         return []
-    return ["", "## Annotations", *(f"- {n.at:%Y-%m-%d}: {n.text}" for n in notes)]
+    return ["", "## Annotations", *(f"- {n.at:%Y-%m-%d}: {markdown_text(n.text)}" for n in notes)]
 
 
 def _summary(report: DriftReport) -> tuple[str, ...]:
@@ -199,13 +200,15 @@ def _summary(report: DriftReport) -> tuple[str, ...]:
     lines += [f"- rule: {verdict.rule}", "", "## Top drifted features"]
     drifted = sorted((c for c in report.features if c.drifted), key=_beyond_first)
     lines += [
-        f"- **{c.column}**: {result_line(c).replace('<b>', '').replace('</b>', '')}"
+        f"- **{markdown_text(c.column)}**: {result_line(c).replace('<b>', '').replace('</b>', '')}"
         + (f" ({c.excess:.2f}× its usual limit)" if c.excess is not None else "")
         for c in drifted[:10]
     ] or ["- none"]
     lines += ["", "## Data quality (beyond the usual limits)"]
     lines += [
-        f"- **{c.column}**: {quality_text(c)}" for c in report.columns if quality_text(c)
+        f"- **{markdown_text(c.column)}**: {quality_text(c)}"
+        for c in report.columns
+        if quality_text(c)
     ] or ["- nothing beyond the usual limits: missing, never-seen and out-of-range shares"]
     return tuple(lines)
 
@@ -222,5 +225,5 @@ def _volume(model: ModelHandle, report: DriftReport) -> go.Figure:
 
 def _current(report: DriftReport) -> str:
     if report.current_slice is not None:
-        return f"uploaded slice {report.current_slice!r}"
+        return f"uploaded slice {markdown_text(repr(report.current_slice))}"
     return span_label(*report.current)

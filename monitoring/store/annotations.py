@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from monitoring.access import Actor
 from monitoring.errors import MonitoringError
+from monitoring.store import audit
 from monitoring.store.connection import Store
+from monitoring.store.sql import abandon
 from monitoring.timeutil import naive_utc, utc_now
 
 MAX_TEXT = 200
@@ -28,8 +31,16 @@ class Annotation:
     text: str
 
 
-def add_annotation(store: Store, model: str, at: dt.datetime | dt.date, text: str) -> Annotation:
+def add_annotation(
+    store: Store,
+    model: str,
+    at: dt.datetime | dt.date,
+    text: str,
+    actor: Actor | None = None,
+) -> Annotation:
     """Store a note on ``model`` at ``at``; a date means its midnight.
+
+    With ``actor`` the audit log records it (``write_note``) in the same transaction.
 
     Raises
     ------
@@ -39,19 +50,27 @@ def add_annotation(store: Store, model: str, at: dt.datetime | dt.date, text: st
     """
     clean = " ".join(text.split())
     if not clean:
-        raise MonitoringError("an annotation needs some text")
+        raise MonitoringError("a note needs some text")
     if len(clean) > MAX_TEXT:
         raise MonitoringError(
-            f"an annotation is at most {MAX_TEXT} characters; this one has {len(clean)}"
+            f"a note has at most {MAX_TEXT} characters; this one has {len(clean):,}"
         )
     store.model(model)  # unknown models are refused with the known ones listed
     moment = naive_utc(at)
     with store.connect() as con:
-        row = con.execute(
-            "INSERT INTO dw_annotations VALUES (nextval('dw_annotation_ids'), ?, ?, ?, ?) "
-            "RETURNING id",
-            [model, moment, clean, utc_now()],
-        ).fetchall()
+        con.begin()
+        try:
+            row = con.execute(
+                "INSERT INTO dw_annotations VALUES (nextval('dw_annotation_ids'), ?, ?, ?, ?) "
+                "RETURNING id",
+                [model, moment, clean, utc_now()],
+            ).fetchall()
+            if actor is not None:
+                audit.record(con, actor, "write_note", model, _described(moment, clean))
+            con.commit()
+        except BaseException:
+            abandon(con)
+            raise
     return Annotation(int(row[0][0]), model, moment, clean)
 
 
@@ -69,10 +88,28 @@ def list_annotations(
     return [Annotation(int(i), m, at, text) for i, m, at, text in rows]
 
 
-def delete_annotation(store: Store, annotation_id: int) -> bool:
-    """Delete a note by id; ``False`` when there was none."""
+def delete_annotation(store: Store, annotation_id: int, actor: Actor | None = None) -> bool:
+    """Delete a note by id; ``False`` when there was none.
+
+    With ``actor`` the audit log records it (``delete_note``) in the same transaction.
+    """
     with store.connect() as con:
-        gone = con.execute(
-            "DELETE FROM dw_annotations WHERE id = ? RETURNING id", [annotation_id]
-        ).fetchall()
+        con.begin()
+        try:
+            gone = con.execute(
+                "DELETE FROM dw_annotations WHERE id = ? RETURNING model, noted_at, text",
+                [annotation_id],
+            ).fetchall()
+            if actor is not None:
+                for model, moment, text in gone:
+                    audit.record(con, actor, "delete_note", model, _described(moment, text))
+            con.commit()
+        except BaseException:
+            abandon(con)
+            raise
     return bool(gone)
+
+
+def _described(moment: dt.datetime, text: str) -> str:
+    """A note as the audit log names it."""
+    return f"note of {moment:%Y-%m-%d %H:%M}: {text!r}"

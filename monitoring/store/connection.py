@@ -10,14 +10,23 @@ model's name once into a :class:`ModelHandle`, which the library passes on.
 Connections are opened per operation and closed at once, so the app, a cron
 job and an import can take turns on one file: DuckDB lets one process hold a
 file for writing, and a short hold keeps everyone else waiting only briefly.
-All connections are read-write: DuckDB refuses two connections to one file with
-different settings inside one process, and the app's threads share a process.
+All connections to a file are alike: DuckDB refuses two connections to one file
+with different settings inside one process, and the app's threads share a
+process. So they are read-write, unless this process may not write the file
+(or its folder): then every connection is read-only, reading works and a write
+is refused saying the file is read-only.
+
+A failure reaches the caller as a :class:`StoreError` in words: a busy file
+names the process holding it, a write conflict says to try again, a
+read-only file says so; other causes (a full disk) keep DuckDB's message,
+which names them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,11 +37,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from monitoring.errors import ModelNotFoundError, StoreError
+from monitoring.access import Actor
+from monitoring.errors import ModelNotFoundError, StoreError, ValidationError
 from monitoring.schema import ModelSpec
-from monitoring.store import buffer_caps, tables
+from monitoring.store import audit, buffer_caps, tables
 from monitoring.store.reads import Source
-from monitoring.store.sql import abandon, first_row, only_row, quote_ident
+from monitoring.store.sql import abandon, first_row, is_read_only, only_row, quote_ident
 from monitoring.store.tables import IMPORT_COLUMN
 from monitoring.timeutil import utc_now
 
@@ -93,6 +103,7 @@ class ImportResult:
     ts_min: dt.datetime
     ts_max: dt.datetime
     created_model: bool
+    warnings: tuple[str, ...] = ()  # allowed but worth a look (see ingest.record_notes)
 
 
 class Store:
@@ -119,7 +130,7 @@ class Store:
                 tables.ensure(con, self.path, created)
                 yield con
             except duckdb.Error as exc:
-                raise StoreError(f"{self.path}: {exc}") from exc
+                raise StoreError(explained(self.path, exc)) from exc
 
     def cap_buffer(self, con: duckdb.DuckDBPyConnection, buffer_cap: int | None) -> None:
         """Change the ``buffer_cap`` that ``con`` (from :meth:`connect`) asks for."""
@@ -164,18 +175,30 @@ class Store:
             return int(only_row(con.execute("SELECT coalesce(max(id), 0) FROM dw_imports"))[0])
 
     def append(
-        self, spec: ModelSpec, records: pd.DataFrame, source: str, content_hash: str | None = None
+        self,
+        spec: ModelSpec,
+        records: pd.DataFrame,
+        source: str,
+        content_hash: str | None = None,
+        actor: Actor | None = None,
+        batch_id: str | None = None,
+        allow_duplicate: bool = False,
     ) -> ImportResult:
         """Append validated records in one transaction, registering the model if new.
 
         ``records`` must already be validated (:func:`monitoring.store.ingest.validate_records`):
         exactly the spec's columns, typed as :meth:`ModelSpec.sql_type` says.
-        A registered model whose spec changes any column's role is refused.
+        A registered model whose spec changes any column's role is refused, and
+        so is a ``content_hash`` or ``batch_id`` the model has imported before
+        (unless ``allow_duplicate``). With ``actor`` the audit log records the
+        import in the same transaction.
         """
         columns = list(spec.columns())
         with self.connect() as con:
             con.begin()
             try:
+                if not allow_duplicate:
+                    _refuse_duplicate(con, spec.name, source, content_hash, batch_id)
                 created = _register(con, spec)
                 table = quote_ident(tables.records_table(spec.name))
                 import_id = only_row(con.execute("SELECT nextval('dw_import_ids')"))[0]
@@ -195,7 +218,8 @@ class Store:
                     )
                 )
                 con.execute(
-                    "INSERT INTO dw_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO dw_imports (id, model, source, content_hash, row_count, ts_min, "
+                    "ts_max, imported_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         import_id,
                         spec.name,
@@ -205,8 +229,12 @@ class Store:
                         ts_min,
                         ts_max,
                         utc_now(),
+                        batch_id,
                     ],
                 )
+                if actor is not None:
+                    what = f"import #{import_id} of {source!r}, {len(records):,} rows"
+                    audit.record(con, actor, "import", spec.name, what)
                 con.commit()
             except BaseException:
                 abandon(con)
@@ -216,10 +244,44 @@ class Store:
     def imports(self, model: str) -> pd.DataFrame:
         """The import log of ``model``, newest first."""
         return self.query(
-            "SELECT id, source, content_hash, row_count, ts_min, ts_max, imported_at "
+            "SELECT id, source, content_hash, batch_id, row_count, ts_min, ts_max, imported_at "
             "FROM dw_imports WHERE model = ? ORDER BY id DESC",
             [model],
         )
+
+
+def _refuse_duplicate(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    source: str,
+    content_hash: str | None,
+    batch_id: str | None,
+) -> None:
+    """Refuse an import whose content or batch id the model already has: it would double rows."""
+    row = first_row(
+        con.execute(
+            "SELECT id, source, imported_at, row_count, batch_id = ? FROM dw_imports "
+            "WHERE model = ? AND (content_hash = ? OR batch_id = ?) ORDER BY id LIMIT 1",
+            [batch_id, model, content_hash, batch_id],
+        )
+    )
+    if row is None:
+        return
+    import_id, earlier, when, rows, same_batch = row
+    what = (
+        f"batch {batch_id!r} was logged"
+        if same_batch
+        else f"the same content (sha256 {str(content_hash)[:12]}…) was imported"
+    )
+    fix = "use a new batch id" if same_batch else "pass --allow-duplicate to import it anyway"
+    raise ValidationError(
+        source,
+        [
+            f"{what} into {model!r} before: import #{import_id} from {earlier!r} on "
+            f"{when:%Y-%m-%d %H:%M} UTC, {rows:,} rows; importing it again would count every "
+            f"row twice ({fix})"
+        ],
+    )
 
 
 def _register(con: duckdb.DuckDBPyConnection, spec: ModelSpec) -> bool:
@@ -245,15 +307,56 @@ def _register(con: duckdb.DuckDBPyConnection, spec: ModelSpec) -> bool:
     return True
 
 
+def explained(path: Path, exc: duckdb.Error) -> str:
+    """A DuckDB failure on ``path`` in words a user can act on (see the module docstring)."""
+    text = str(exc)
+    if is_read_only(exc):
+        return (
+            f"{path} is read-only for Driftwatch here: it can be shown but not changed "
+            f"(make the file and its folder writable to import, upload or annotate)"
+        )
+    if isinstance(exc, duckdb.TransactionException) and "conflict" in text.lower():
+        return (
+            f"{path}: another session changed the same data at the same moment, so nothing "
+            f"was written; try again"
+        )
+    return f"{path}: {text}"
+
+
 def _open_waiting_for_lock(path: Path) -> duckdb.DuckDBPyConnection:
     """Connect, retrying while another process holds the file's write lock."""
+    read_only = path.exists() and not _writable(path)
     deadline = time.monotonic() + _LOCK_WAIT_SECONDS
     while True:
         try:
-            return duckdb.connect(str(path))
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+            text = str(exc)
+            if not read_only and path.exists() and _denied(text):
+                read_only = True  # the file system says what os.access did not
+                continue
+            if "lock" not in text.lower():
                 raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+            if time.monotonic() > deadline:
+                raise StoreError(_busy(path, text)) from exc
             time.sleep(0.1)
         except duckdb.Error as exc:
             raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+
+
+def _writable(path: Path) -> bool:
+    """True when this process may write the file and create its write-ahead log beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _denied(text: str) -> bool:
+    return "Permission denied" in text or "Read-only file system" in text
+
+
+def _busy(path: Path, text: str) -> str:
+    holder = re.search(r"\(PID (\d+)\)", text)
+    who = f"another program (PID {holder[1]})" if holder else "another program"
+    return (
+        f"{path} is busy: {who} has held it for more than {_LOCK_WAIT_SECONDS:.0f} s — an "
+        f"import or a check may still be running; try again when it is done"
+    )

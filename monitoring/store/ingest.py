@@ -1,178 +1,72 @@
-"""Reading record files and validating records against a model's spec.
+"""Validating records against a model's spec, and importing them: files and DataFrames alike.
 
 Nothing is written until every check has passed; every problem found is
 reported at once, naming the file, the column and example rows, so a user can
 fix a file in one go. Row numbers count data rows from 1 (the header is not a
-row).
+row). Reading files is :mod:`monitoring.store.files`, typing one column is
+:mod:`monitoring.store.values`; this module adds the checks across columns
+and against what the store already holds:
+
+- a binary model's targets and predictions must be its two labels: the
+  positive label (the spec's, else ``"1"``) and one other, the one already
+  stored or else the file's most common one;
+- the same file (by content hash) or the same ``log_records`` batch id is
+  not imported twice unless asked to (``allow_duplicate``);
+- what is allowed but worth a look comes back as warnings: a single row, a
+  target empty in every row, a categorical feature with very many distinct
+  values, categories the reference window never saw.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import hashlib
-import io
-import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from monitoring.access import Actor, local_process
 from monitoring.errors import ValidationError
-from monitoring.schema import ModelSpec
+from monitoring.schema import DEFAULT_POSITIVE_LABEL, ModelSpec
 from monitoring.store.connection import ImportResult, Store, default_db_path
+from monitoring.store.files import MAX_FILE_BYTES, MISSING_TOKENS, RecordFile, read_records
+from monitoring.store.sql import quote_ident
+from monitoring.store.values import convert_column, examples
 
-# Cells that mean "no value" in a text file, compared case-insensitively after stripping.
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "<na>", "nat"})
-_EXAMPLES = 3
-
-
-@dataclass(frozen=True)
-class RecordFile:
-    """A file's raw contents: a name for messages and its bytes."""
-
-    name: str
-    content: bytes
-
-    @classmethod
-    def from_path(cls, path: str | Path) -> RecordFile:
-        path = Path(path)
-        try:
-            return cls(str(path), path.read_bytes())
-        except OSError as exc:
-            raise ValidationError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MISSING_TOKENS",
+    "RecordFile",
+    "convert_column",
+    "import_file",
+    "log_records",
+    "read_records",
+    "record_notes",
+    "validate_records",
+]
+# A categorical feature with more distinct values than this, or more than half as
+# many as it has rows (past MANY_ROWS), is more likely an id or free text than a category.
+MANY_CATEGORIES = 1_000
+MANY_ROWS = 100
+_SHOWN = 3
 
 
-def read_records(file: RecordFile, max_text_bytes: int | None = None) -> pd.DataFrame:
-    """Parse a CSV (optionally ``.gz``) or Parquet file into a DataFrame.
-
-    CSV cells are kept as text (``None`` for missing cells) so that validation
-    can quote the exact value that failed; Parquet keeps its own types.
-    ``max_text_bytes`` refuses a ``.csv.gz`` whose text is larger (a few
-    megabytes of gzip can hold gigabytes of text); ``None``: no limit.
-    """
-    name = file.name.lower()
-    if not file.content:
-        raise ValidationError(file.name, ["the file is empty"])
-    if name.endswith(".parquet") or name.endswith(".pq"):
-        frame = _read_parquet(file)
-    elif name.endswith(".csv") or name.endswith(".csv.gz") or name.endswith(".txt"):
-        frame = _read_csv(file, _csv_text(file, max_text_bytes))
-    else:
-        raise ValidationError(file.name, ["unsupported file type: use .csv, .csv.gz or .parquet"])
-    if frame.empty:
-        raise ValidationError(file.name, ["the file has a header but no rows"])
-    return frame
-
-
-def _csv_text(file: RecordFile, max_bytes: int | None) -> bytes:
-    """The CSV's bytes, decompressed for ``.gz`` without ever holding more than ``max_bytes``."""
-    if not file.name.lower().endswith(".gz"):
-        return file.content
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(file.content)) as stream:
-            text = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
-    except (OSError, EOFError) as exc:
-        raise ValidationError(file.name, [f"not a readable CSV file: {exc}".strip()]) from exc
-    if max_bytes is not None and len(text) > max_bytes:
-        raise ValidationError(
-            file.name,
-            [
-                f"the file decompresses to more than {max_bytes / 2**20:,.0f} MB of text, "
-                f"the limit for an uncompressed file"
-            ],
-        )
-    return text
-
-
-def _read_csv(file: RecordFile, text: bytes) -> pd.DataFrame:
-    try:
-        raw = pd.read_csv(
-            io.BytesIO(text),
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            skip_blank_lines=True,
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise ValidationError(file.name, ["the file is empty"]) from exc
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            file.name, [f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"]
-        ) from exc
-    except pd.errors.ParserError as exc:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        problem = (
-            f"not a readable CSV file: ragged rows: line {found[2]} has {found[3]} fields, "
-            f"earlier lines have {found[1]}"
-            if found
-            else f"not a readable CSV file: {exc}".strip()
-        )
-        raise ValidationError(file.name, [problem]) from exc
-    except (OSError, EOFError) as exc:
-        raise ValidationError(file.name, [f"not a readable CSV file: {exc}".strip()]) from exc
-    short = _short_lines(text, raw.shape[1])
-    if short:
-        raise ValidationError(
-            file.name,
-            [
-                f"not a readable CSV file: ragged rows: {len(short)} line(s) have fewer than "
-                f"{raw.shape[1]} fields, e.g. "
-                + ", ".join(f"line {line} has {width}" for line, width in short[:_EXAMPLES])
-            ],
-        )
-    header = [str(h).strip() for h in raw.iloc[0]]
-    duplicated = sorted({h for h in header if header.count(h) > 1})
-    if duplicated:
-        raise ValidationError(file.name, [f"duplicated column name(s): {duplicated}"])
-    frame = raw.iloc[1:].reset_index(drop=True)
-    frame.columns = header
-    return frame.mask(frame.apply(lambda s: s.str.strip().str.lower().isin(MISSING_TOKENS)))
-
-
-def _short_lines(text: bytes, width: int) -> list[tuple[int, int]]:
-    """(line, fields) of every non-blank line with fewer than ``width`` fields.
-
-    pandas pads short lines with empty cells, so they are counted here with the
-    ``csv`` module (line numbers count the header as line 1).
-    """
-    reader = csv.reader(io.StringIO(text.decode("utf-8-sig")))
-    return [(reader.line_num, len(row)) for row in reader if row and len(row) < width]
-
-
-def _read_parquet(file: RecordFile) -> pd.DataFrame:
-    try:
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(io.BytesIO(file.content))
-    except Exception as exc:  # pyarrow raises many unrelated types for a bad file
-        raise ValidationError(file.name, [f"not a readable Parquet file: {exc}"]) from exc
-    names = table.column_names
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise ValidationError(file.name, [f"duplicated column name(s): {duplicated}"])
-    return table.to_pandas()
-
-
-def validate_records(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd.DataFrame:
+def validate_records(
+    frame: pd.DataFrame, spec: ModelSpec, source: str, labels: Sequence[str] = ()
+) -> pd.DataFrame:
     """Check ``frame`` against ``spec`` and return it typed for the store.
 
     The result has exactly the spec's columns, in table order: numbers as
     float64, text as object (``None`` for missing), the timestamp as naive
     datetime64 (aware times converted to UTC). A missing target column is
-    allowed (labels arrive later) and filled with NULL.
+    allowed (labels arrive later) and filled with NULL. ``labels``: the
+    labels a binary model already has in the store (see :func:`stored_labels`).
 
     Raises
     ------
     ValidationError
         Listing every problem: missing columns, values of the wrong type, bad
-        timestamps, an empty frame.
+        timestamps, labels outside the model's two, an empty frame.
     """
     if len(frame) == 0:
         raise ValidationError(source, ["no rows"])
@@ -197,31 +91,144 @@ def validate_records(frame: pd.DataFrame, spec: ModelSpec, source: str) -> pd.Da
         typed[column], problem = convert_column(frame[column], column, spec)
         if problem:
             problems.append(problem)
+    if not problems:
+        problems += [message for _, _, message in label_problems(typed, spec, labels)]
     if problems:
         raise ValidationError(source, problems)
     return pd.DataFrame(typed)
 
 
-def convert_column(values: pd.Series, column: str, spec: ModelSpec) -> tuple[pd.Series, str | None]:
-    """Type one column of the spec as the store keeps it.
+def label_problems(
+    typed: dict[str, pd.Series], spec: ModelSpec, labels: Sequence[str] = ()
+) -> list[tuple[str, str, str]]:
+    """(column, role, message) for a binary model's targets and predictions outside its labels.
 
-    Returns the typed values (index reset) and ``None``, or a message naming
-    the column, how many values are wrong and example rows with their values.
+    The labels are the positive one and one other: the other already stored
+    (``labels``), else the most common other value of these columns.
     """
-    values = values.reset_index(drop=True)
-    sql_type = spec.sql_type(column)
-    if sql_type == "TIMESTAMP":
-        return _as_timestamps(values, column)
-    if sql_type == "DOUBLE":
-        return _as_numbers(values, column, probability=spec.columns()[column] == "score")
-    return _as_text(values), None
+    if spec.task != "binary":
+        return []
+    positive = spec.positive_label or DEFAULT_POSITIVE_LABEL
+    roles = [(c, r) for c, r in spec.columns().items() if r in ("prediction", "target")]
+    present = [typed[c] for c, _ in roles if c in typed]
+    if not present:
+        return []
+    values = pd.concat(present).dropna()
+    stored = [label for label in labels if label != positive]
+    others = values[values != positive].value_counts()
+    negative = stored[0] if stored else (str(others.index[0]) if len(others) else None)
+    allowed = {positive, negative}
+    problems: list[tuple[str, str, str]] = []
+    for column, role in roles:
+        column_values = typed.get(column)
+        if column_values is None:
+            continue
+        bad = column_values.notna() & ~column_values.isin(allowed)
+        if bad.any():
+            hint = (
+                f"; if the positive class is not {positive!r}, set positive_label in the spec"
+                if positive not in set(values) | set(labels)
+                else ""
+            )
+            message = (
+                f"column {column!r} ({role}): {int(bad.sum())} value(s) are not one of the "
+                f"model's two labels {positive!r} (positive) and {negative!r}, e.g. "
+                f"{examples(column_values, bad)}{hint}"
+            )
+            problems.append((column, role, message))
+    return problems
 
 
-def import_file(store: Store, path: str | Path, spec: ModelSpec) -> ImportResult:
-    """Validate a CSV/Parquet file against ``spec`` and append it in one transaction."""
+def record_notes(records: pd.DataFrame, spec: ModelSpec) -> list[str]:
+    """What is allowed in typed ``records`` but worth a look (import warnings, upload notes)."""
+    notes = []
+    if len(records) == 1:
+        notes.append("the file has a single row: a drift test needs many rows per window")
+    target = spec.target
+    if target and target in records and records[target].isna().all():
+        notes.append(f"target {target!r} is empty in every row (labels not known yet)")
+    for column in spec.categorical_features:
+        if column not in records:
+            continue
+        distinct = records[column].nunique()
+        rows = int(records[column].notna().sum())
+        if distinct > MANY_CATEGORIES or (rows >= MANY_ROWS and distinct > rows / 2):
+            notes.append(
+                f"categorical feature {column!r} has {distinct:,} distinct values in {rows:,} "
+                f"rows: more like an id or free text than a category; its drift tests and "
+                f"charts will say little"
+            )
+    return notes
+
+
+def stored_labels(store: Store, spec: ModelSpec) -> list[str]:
+    """The labels a registered binary model holds in its targets and predictions (at most 3)."""
+    if spec.task != "binary" or spec.name not in store.models():
+        return []
+    handle = store.model(spec.name)
+    columns = [c for c in (spec.prediction, spec.target) if c]
+    union = " UNION ".join(
+        f"SELECT DISTINCT {quote_ident(c)} AS v FROM {handle.table}" for c in columns
+    )
+    frame = store.query(f"SELECT v FROM ({union}) WHERE v IS NOT NULL ORDER BY v LIMIT 3")
+    return [str(v) for v in frame["v"]]
+
+
+def unseen_categories(store: Store, spec: ModelSpec, records: pd.DataFrame) -> list[str]:
+    """Warnings for categories of ``records`` that the model's stored reference never saw."""
+    if spec.name not in store.models() or not spec.categorical_features:
+        return []
+    handle = store.model(spec.name)
+    bounds = [spec.reference.start, spec.reference.end]
+    warnings = []
+    for column in spec.categorical_features:
+        seen = store.query(
+            f"SELECT DISTINCT {quote_ident(column)} AS v FROM {handle.table} "
+            f"WHERE {handle.timestamp} >= ? AND {handle.timestamp} < ?",
+            bounds,
+        )["v"]
+        if seen.empty:
+            return []  # no reference stored yet: nothing to compare with
+        new = records[column][records[column].notna() & ~records[column].isin(set(seen))]
+        if not new.empty:
+            names = ", ".join(repr(v) for v in new.value_counts().index[:_SHOWN])
+            warnings.append(
+                f"categorical feature {column!r}: {new.nunique():,} categories the reference "
+                f"({spec.reference.label()}) never saw, in {len(new):,} rows, e.g. {names}"
+            )
+    return warnings
+
+
+def import_file(
+    store: Store,
+    path: str | Path,
+    spec: ModelSpec,
+    actor: Actor | None = None,
+    max_bytes: int | None = MAX_FILE_BYTES,
+    allow_duplicate: bool = False,
+) -> ImportResult:
+    """Validate a CSV/Parquet file against ``spec`` and append it in one transaction.
+
+    ``max_bytes`` limits the file and what it unpacks to (as for uploads). A
+    file whose content was imported into the model before is refused unless
+    ``allow_duplicate``. The audit log records the import under ``actor``
+    (default: this process's account); the result carries the warnings.
+
+    Raises
+    ------
+    ValidationError
+        Every problem of the file, or the earlier import of the same content.
+    """
     file = RecordFile.from_path(path)
-    frame = validate_records(read_records(file), spec, file.name)
-    return store.append(spec, frame, source=file.name, content_hash=file.sha256)
+    return _append(
+        store,
+        spec,
+        read_records(file, max_bytes),
+        file.name,
+        actor or local_process(),
+        content_hash=file.sha256,
+        allow_duplicate=allow_duplicate,
+    )
 
 
 def log_records(
@@ -229,6 +236,7 @@ def log_records(
     model: str | ModelSpec,
     db: str | Path | None = None,
     source: str = "log_records",
+    batch_id: str | None = None,
 ) -> ImportResult:
     """Append a DataFrame of inference records to a model: the hook for pipelines.
 
@@ -243,71 +251,47 @@ def log_records(
         The database file; by default ``DRIFTWATCH_DB`` or ``data/driftwatch.duckdb``.
     source
         What the import log records as the origin of these rows.
+    batch_id
+        A name for this batch, unique per model: a batch id that was logged
+        before is refused, so a retried pipeline step cannot double its rows.
+
+    Raises
+    ------
+    ValidationError
+        The records do not fit the spec, or ``batch_id`` was logged before.
     """
     store = Store(db if db is not None else default_db_path())
     spec = model if isinstance(model, ModelSpec) else store.model(model).spec
-    return store.append(spec, validate_records(records, spec, source), source=source)
+    actor = local_process("log_records")
+    return _append(store, spec, records, source, actor, batch_id=batch_id)
 
 
-def _as_timestamps(values: pd.Series, column: str) -> tuple[pd.Series, str | None]:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        text = values.astype("string")
-        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-        retry = parsed.isna() & text.notna()
-        if retry.any():
-            parsed[retry] = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed")
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    missing = parsed.isna()
-    if missing.any():
-        return parsed, (
-            f"column {column!r} (timestamp): {int(missing.sum())} value(s) are missing or not "
-            f"dates, e.g. {_examples(values, missing)}"
-        )
-    return parsed.astype("datetime64[us]"), None
-
-
-def _as_numbers(values: pd.Series, column: str, probability: bool) -> tuple[pd.Series, str | None]:
-    if pd.api.types.is_bool_dtype(values):
-        values = values.astype("float64")
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    bad = numbers.isna() & values.notna()
-    if bad.any():
-        return numbers, (
-            f"column {column!r}: {int(bad.sum())} value(s) are not numbers, e.g. "
-            f"{_examples(values, bad)}"
-        )
-    infinite = np.isinf(numbers)
-    if infinite.any():
-        return numbers, f"column {column!r}: infinite value(s), e.g. {_examples(values, infinite)}"
-    if probability:
-        outside = (numbers < 0) | (numbers > 1)
-        if outside.any():
-            return numbers, (
-                f"column {column!r} (score): {int(outside.sum())} probability value(s) outside "
-                f"[0, 1], e.g. {_examples(values, outside)}"
-            )
-    return numbers, None
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    """Text labels; integral floats (1.0 from a column with gaps) read as integers ('1')."""
-    if pd.api.types.is_float_dtype(values):
-        integral = values.dropna().eq(values.dropna().round()).all()
-        values = values.astype("Int64") if integral else values
-    text = values.astype("string")
-    return text.astype(object).where(text.notna(), None)
+def _append(
+    store: Store,
+    spec: ModelSpec,
+    frame: pd.DataFrame,
+    source: str,
+    actor: Actor,
+    content_hash: str | None = None,
+    batch_id: str | None = None,
+    allow_duplicate: bool = False,
+) -> ImportResult:
+    typed = validate_records(frame, spec, source, stored_labels(store, spec))
+    warnings = record_notes(typed, spec) + unseen_categories(store, spec, typed)
+    result = store.append(
+        spec,
+        typed,
+        source,
+        content_hash,
+        actor,
+        batch_id=batch_id,
+        allow_duplicate=allow_duplicate,
+    )
+    return replace(result, warnings=tuple(warnings))
 
 
 def _target_dtype(spec: ModelSpec) -> str:
     return "float64" if spec.task == "regression" else "object"
-
-
-def _examples(values: pd.Series, mask: pd.Series) -> str:
-    rows = np.flatnonzero(mask.to_numpy())[:_EXAMPLES]
-    return ", ".join(f"row {i + 1}: {values.iloc[i]!r}" for i in rows)
 
 
 def _listing(names: list[str], limit: int = 12) -> str:

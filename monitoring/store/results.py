@@ -7,14 +7,19 @@ newest import of the model whose time range overlaps the result's windows
 when it was computed: a later overlapping import raises it and makes the
 stored result stale.
 
-Two sessions may compute the same question at once: saving is then "last
-writer wins" inside one transaction each, and a writer that loses DuckDB's
-conflict check leaves the other's (equal) result in place instead of failing.
+Two sessions may compute the same question at once. Saves take turns behind
+one lock per process (only one process can write a DuckDB file, so that
+covers every writer): each replaces the rows under its key in one
+transaction, the last writer wins and no key is ever stored twice. A writer
+that still loses DuckDB's conflict check (or meets the other's key) leaves
+the other's (equal) result in place instead of failing.
+A read-only database file stores nothing: the result is shown all the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,11 +27,15 @@ import duckdb
 import pandas as pd
 
 from monitoring.store.connection import Store
-from monitoring.store.sql import abandon
+from monitoring.store.sql import abandon, is_read_only
 from monitoring.timeutil import Bounds
 
-_BOUNDS_VIEW = "dw_result_bounds"
+_SAVING = threading.Lock()  # one save at a time in this process (see the module docstring)
 _NEW_ROWS = "dw_result_new_rows"
+# Windows as a table from two list parameters ($ws, $we; see _bounds), not a registered
+# DataFrame: sessions registering frames at once now and then met DuckDB's
+# "pandas_scan does not exist" (the bulk inserts below register theirs one save at a time).
+_BOUNDS = "(SELECT unnest($ws::TIMESTAMP[]) AS ws, unnest($we::TIMESTAMP[]) AS we)"
 WINDOWS, CELLS = "dw_timeline_windows", "dw_timeline_cells"
 WINDOW_COLUMNS = (
     "config_key", "model", "window_start", "window_end", "rows", "status", "threshold", "drifted",
@@ -66,7 +75,7 @@ def load_run(store: Store, key: str) -> tuple[str, int] | None:
 
 def save_run(store: Store, key: str, run: Sequence[Any], columns: Sequence[Sequence[Any]]) -> None:
     """Replace the run under ``key``: its row in ``dw_drift_runs``, its ``dw_drift_columns``."""
-    with store.connect() as con:
+    with store.connect() as con, _SAVING:
         con.begin()
         try:
             con.execute("DELETE FROM dw_drift_columns WHERE key = ?", [key])
@@ -78,8 +87,13 @@ def save_run(store: Store, key: str, run: Sequence[Any], columns: Sequence[Seque
                     [list(c) for c in columns],
                 )
             con.commit()
-        except duckdb.TransactionException:
+        except (duckdb.TransactionException, duckdb.ConstraintException):
             abandon(con)  # another session saved the same question meanwhile: keep theirs
+        except duckdb.InvalidInputException as exc:
+            abandon(con)
+            if not is_read_only(exc):
+                raise
+            # a read-only file keeps no results: this one is shown, not stored
         except BaseException:
             abandon(con)
             raise
@@ -91,15 +105,14 @@ def window_watermarks(
     """Per window, the newest import overlapping it or the reference (0: none), in one query."""
     if not windows:
         return {}
-    con.register(_BOUNDS_VIEW, _bounds_frame(windows))
     rows = con.execute(
         f"""
         SELECT b.ws, b.we, coalesce(max(i.id), 0)
-        FROM {_BOUNDS_VIEW} b LEFT JOIN dw_imports i ON i.model = $model AND (
+        FROM {_BOUNDS} b LEFT JOIN dw_imports i ON i.model = $model AND (
             (i.ts_min < b.we AND i.ts_max >= b.ws) OR (i.ts_min < $re AND i.ts_max >= $rs))
         GROUP BY b.ws, b.we
         """,
-        {"model": model, "rs": reference[0], "re": reference[1]},
+        {"model": model, "rs": reference[0], "re": reference[1], **_bounds(windows)},
     ).fetchall()
     return {(_py(a), _py(b)): int(mark) for a, b, mark in rows}
 
@@ -115,20 +128,20 @@ def load_windows(
     """
     if not windows:
         return [], []
-    con.register(_BOUNDS_VIEW, _bounds_frame(windows))
+    params = {"key": key, **_bounds(windows)}
     read = (*WINDOW_COLUMNS[2:9], *WINDOW_COLUMNS[10:])  # all but the key, model and computed_at
     head_columns = ", ".join(f"w.{c}" for c in read)
     heads = con.execute(
-        f"SELECT {head_columns} FROM {WINDOWS} w JOIN {_BOUNDS_VIEW} b "
+        f"SELECT {head_columns} FROM {WINDOWS} w JOIN {_BOUNDS} b "
         f"ON w.window_start = b.ws AND w.window_end = b.we WHERE w.config_key = $key",
-        {"key": key},
+        params,
     ).fetchall()
     cell_columns = ", ".join(f"c.{c}" for c in (*CELL_COLUMNS[1:3], *CELL_COLUMNS[4:]))
     cells = con.execute(
         f"SELECT {cell_columns} FROM {CELLS} c "
-        f"JOIN {_BOUNDS_VIEW} b ON c.window_start = b.ws AND c.window_end = b.we "
+        f"JOIN {_BOUNDS} b ON c.window_start = b.ws AND c.window_end = b.we "
         f"WHERE c.config_key = $key ORDER BY c.window_start, c.position",
-        {"key": key},
+        params,
     ).fetchall()
     return [(_py(r[0]), _py(r[1]), *r[2:]) for r in heads], [
         (_py(r[0]), _py(r[1]), *r[2:]) for r in cells
@@ -144,14 +157,24 @@ def save_windows(
     """Replace the windows of ``heads`` (rows of :data:`WINDOW_COLUMNS`) and their cells."""
     if not heads:
         return
+    with _SAVING:
+        _replace_windows(con, key, heads, cells)
+
+
+def _replace_windows(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    heads: Sequence[Sequence[Any]],
+    cells: Sequence[Sequence[Any]],
+) -> None:
     con.begin()
     try:
-        con.register(_BOUNDS_VIEW, _bounds_frame([(h[2], h[3]) for h in heads]))
+        bounds = _bounds([(h[2], h[3]) for h in heads])
         for table in (CELLS, WINDOWS):
             con.execute(
                 f"DELETE FROM {table} WHERE config_key = $key AND (window_start, window_end) "
-                f"IN (SELECT (ws, we) FROM {_BOUNDS_VIEW})",
-                {"key": key},
+                f"IN (SELECT (ws, we) FROM {_BOUNDS})",
+                {"key": key, **bounds},
             )
         # Whole frames, not executemany: one INSERT per row costs ~0.4 ms each.
         for table, rows, names in (
@@ -160,9 +183,17 @@ def save_windows(
         ):
             con.register(_NEW_ROWS, pd.DataFrame([list(r) for r in rows], columns=list(names)))
             con.execute(f"INSERT INTO {table} SELECT * FROM {_NEW_ROWS}")
+            con.unregister(_NEW_ROWS)
         con.commit()
-    except duckdb.TransactionException:
-        abandon(con)  # another session stored the same windows meanwhile: keep theirs
+    except (duckdb.TransactionException, duckdb.ConstraintException):
+        # Another session stored the same windows meanwhile: keep theirs. (The rows
+        # were deleted first, so a duplicate key can only be that session's insert.)
+        abandon(con)
+    except duckdb.InvalidInputException as exc:
+        abandon(con)
+        if not is_read_only(exc):
+            raise
+        # a read-only file keeps no results: these are shown, not stored
     except BaseException:
         abandon(con)
         raise
@@ -172,13 +203,9 @@ def _marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-def _bounds_frame(windows: Sequence[Bounds]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "ws": pd.Series([w[0] for w in windows], dtype="datetime64[us]"),
-            "we": pd.Series([w[1] for w in windows], dtype="datetime64[us]"),
-        }
-    )
+def _bounds(windows: Sequence[Bounds]) -> dict[str, list[dt.datetime]]:
+    """The parameters of :data:`_BOUNDS`: window starts and ends as two lists."""
+    return {"ws": [w[0] for w in windows], "we": [w[1] for w in windows]}
 
 
 def _py(value: Any) -> dt.datetime:

@@ -31,15 +31,18 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from monitoring.access import Actor
 from monitoring.errors import SliceError
 from monitoring.schema import ModelSpec
+from monitoring.store import audit
 from monitoring.store.connection import Store
 from monitoring.store.reads import Source
-from monitoring.store.sql import abandon, quote_ident
+from monitoring.store.sql import abandon, is_read_only, quote_ident
 from monitoring.store.tables import SLICE_COLUMN, create_slice_table, slice_table
 from monitoring.timeutil import utc_now
 
 DRAFT_TTL = dt.timedelta(hours=6)
+MAX_NAME = 120  # characters of a slice's name
 
 _COLUMNS = (
     "id, model, name, file_name, sha256, row_count, ts_min, ts_max, missing, uploaded_at, draft"
@@ -108,9 +111,16 @@ def get_slice(store: Store, slice_id: int) -> SliceInfo:
 
 
 def write_slice(
-    store: Store, spec: ModelSpec, upload: Upload, name: str | None = None
+    store: Store,
+    spec: ModelSpec,
+    upload: Upload,
+    name: str | None = None,
+    actor: Actor | None = None,
 ) -> SliceInfo:
     """Write an upload's checked rows in one transaction: saved as ``name``, or a draft if ``None``.
+
+    With ``actor`` the audit log records the upload (``upload`` for a draft,
+    ``save_slice`` for a named slice) in the same transaction.
 
     Raises
     ------
@@ -157,6 +167,9 @@ def write_slice(
                     name is None,
                 ],
             )
+            if actor is not None:
+                what = _described(name, upload.file_name, slice_id, len(records))
+                audit.record(con, actor, "save_slice" if name else "upload", spec.name, what)
             con.commit()
         except BaseException:
             abandon(con)
@@ -164,8 +177,11 @@ def write_slice(
     return get_slice(store, slice_id)
 
 
-def save_draft(store: Store, slice_id: int, name: str) -> SliceInfo:
-    """Keep a draft as a saved slice named ``name`` (same refusals as :func:`write_slice`)."""
+def save_draft(store: Store, slice_id: int, name: str, actor: Actor | None = None) -> SliceInfo:
+    """Keep a draft as a saved slice named ``name`` (same refusals as :func:`write_slice`).
+
+    With ``actor`` the audit log records it (``save_slice``) in the same transaction.
+    """
     name = _valid_name(name)
     draft = get_slice(store, slice_id)
     if not draft.draft:
@@ -177,6 +193,9 @@ def save_draft(store: Store, slice_id: int, name: str) -> SliceInfo:
             con.execute(
                 "UPDATE dw_slices SET name = ?, draft = false WHERE id = ?", [name, slice_id]
             )
+            if actor is not None:
+                what = _described(name, draft.file_name, slice_id, draft.rows)
+                audit.record(con, actor, "save_slice", draft.model, what)
             con.commit()
         except BaseException:
             abandon(con)
@@ -184,11 +203,22 @@ def save_draft(store: Store, slice_id: int, name: str) -> SliceInfo:
     return get_slice(store, slice_id)
 
 
-def delete_slice(store: Store, slice_id: int) -> None:
-    """Delete a slice's rows and its metadata row in one transaction (unknown ids: no-op)."""
+def delete_slice(store: Store, slice_id: int, actor: Actor | None = None) -> None:
+    """Delete a slice's rows and its metadata row in one transaction (unknown ids: no-op).
+
+    With ``actor`` the audit log records the deletion (``delete_slice``) in the
+    same transaction.
+    """
     with store.connect() as con:
         con.begin()
         try:
+            if actor is not None:
+                for model, name, file_name, rows in con.execute(
+                    "SELECT model, name, file_name, row_count FROM dw_slices WHERE id = ?",
+                    [slice_id],
+                ).fetchall():
+                    what = _described(name, file_name, slice_id, rows)
+                    audit.record(con, actor, "delete_slice", model, what)
             _delete(con, [slice_id])
             con.commit()
         except BaseException:
@@ -197,12 +227,20 @@ def delete_slice(store: Store, slice_id: int) -> None:
 
 
 def purge_drafts(store: Store, older_than: dt.timedelta = DRAFT_TTL) -> int:
-    """Delete drafts uploaded more than ``older_than`` ago; returns how many."""
+    """Delete drafts uploaded more than ``older_than`` ago; returns how many.
+
+    A read-only file keeps its drafts (0 purged): it can still be shown.
+    """
     with store.connect() as con:
         con.begin()
         try:
             count = _purge(con, utc_now() - older_than)
             con.commit()
+        except duckdb.InvalidInputException as exc:
+            abandon(con)
+            if not is_read_only(exc):
+                raise
+            return 0
         except BaseException:
             abandon(con)
             raise
@@ -286,12 +324,20 @@ def _select(store: Store, where: str, params: list[Any]) -> list[SliceInfo]:
     ]
 
 
+def _described(name: str | None, file_name: str, slice_id: int, rows: int) -> str:
+    """A slice as the audit log names it."""
+    what = f"slice {name!r}" if name else "draft"
+    return f"{what} (id {slice_id}) from file {Path(file_name).name!r}, {rows:,} rows"
+
+
 def _valid_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned:
         raise SliceError("a slice needs a name")
-    if len(cleaned) > 120:
-        raise SliceError(f"a slice name has at most 120 characters, got {len(cleaned)}")
+    if len(cleaned) > MAX_NAME:
+        raise SliceError(
+            f"a slice name has at most {MAX_NAME} characters; this one has {len(cleaned):,}"
+        )
     return cleaned
 
 

@@ -34,6 +34,11 @@ def abandon(con: duckdb.DuckDBPyConnection) -> None:
         con.rollback()
 
 
+def is_read_only(exc: duckdb.Error) -> bool:
+    """True when ``exc`` is DuckDB refusing a write to a file opened read-only."""
+    return "read-only mode" in str(exc)
+
+
 def only_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     """The single row of an aggregate query."""
     row = first_row(result)

@@ -1,6 +1,6 @@
 """Every table Driftwatch creates, and when: the metadata once per database file per process.
 
-Metadata tables (models, imports, stored results, slices, notes) are created
+Metadata tables (models, imports, stored results, slices, notes, the audit log) are created
 by :func:`ensure` the first time this process connects to a file, so no read
 path ever runs DDL. A model's record table and its slice table are typed from
 its spec and created when its first import (or first upload) arrives.
@@ -138,6 +138,18 @@ CREATE TABLE IF NOT EXISTS dw_annotations (
     text VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+CREATE SEQUENCE IF NOT EXISTS dw_audit_ids;
+CREATE TABLE IF NOT EXISTS dw_audit (
+    id BIGINT PRIMARY KEY,
+    happened_at TIMESTAMP NOT NULL,
+    user_name VARCHAR NOT NULL,
+    role VARCHAR,
+    action VARCHAR NOT NULL,
+    model VARCHAR,
+    object VARCHAR NOT NULL
+);
+-- Added after the first release: files made before get the column here.
+ALTER TABLE dw_imports ADD COLUMN IF NOT EXISTS batch_id VARCHAR;
 """
 
 # Tables that only cache results, with a column their current layout has: an older file's
@@ -152,7 +164,8 @@ def ensure(con: duckdb.DuckDBPyConnection, path: Path, created: bool) -> None:
     """Create the metadata tables through ``con`` unless this process already did for ``path``.
 
     Files are known by device and inode, so a database renamed into place (the
-    demo is built under another name) is seen afresh. ``created``: the
+    demo is built under another name) is seen afresh. A connection that is
+    read-only creates nothing (reads of tables that exist still work). ``created``: the
     connection has just created the file, whose inode may be that of a file
     deleted earlier, so it is never taken as known.
     """
@@ -163,6 +176,8 @@ def ensure(con: duckdb.DuckDBPyConnection, path: Path, created: bool) -> None:
     with _READY_LOCK:
         if key in _READY and not created:
             return
+        if _read_only(con):
+            return  # nothing can be created; ask again once the file is writable
         if not created:  # a new file holds no tables of an older layout
             _drop_stale_caches(con)
         con.execute(METADATA)
@@ -178,6 +193,11 @@ def _drop_stale_caches(con: duckdb.DuckDBPyConnection) -> None:
     for table, columns in present:
         if CACHES[table] not in columns:
             con.execute(f"DROP TABLE {quote_ident(table)}")
+
+
+def _read_only(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT current_setting('access_mode')").fetchall()
+    return bool(row) and row[0][0] == "read_only"
 
 
 def records_table(model: str) -> str:

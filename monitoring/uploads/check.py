@@ -2,8 +2,9 @@
 
 A slice is a file of records an analyst wants to compare with the reference:
 a batch from another system, a candidate training set, a partner's data. It
-is read by :func:`monitoring.ingest.read_records` and typed column by column
-with :func:`monitoring.ingest.convert_column` (the import's own rules), but
+is read by :func:`monitoring.store.files.read_records` (the import's limits) and
+typed column by column with :func:`monitoring.store.values.convert_column`
+(the import's own rules, binary labels included), but
 the slice rules are looser than an import's:
 
 - the **timestamp** may be missing: the slice then has no time axis (its
@@ -31,9 +32,10 @@ import pandas as pd
 
 from monitoring.errors import ValidationError
 from monitoring.schema import ModelSpec
-from monitoring.store.ingest import RecordFile, convert_column, read_records
+from monitoring.store.files import MAX_FILE_BYTES, RecordFile
+from monitoring.store.ingest import convert_column, label_problems, read_records, record_notes
 
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # the page's default `server.maxUploadSize` (200 MB)
+DEFAULT_MAX_BYTES = MAX_FILE_BYTES  # the page's default `server.maxUploadSize` (200 MB)
 OPTIONAL_ROLES = frozenset({"timestamp", "id", "prediction", "score", "target"})
 _SIGNATURES = {
     b"\x89PNG": "a PNG image",
@@ -130,47 +132,45 @@ def check_slice(
     spec: ModelSpec,
     allow_missing_features: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    labels: tuple[str, ...] = (),
 ) -> SliceCheck:
     """Read ``file`` and check it against ``spec`` as a slice (see the module docstring).
 
+    ``labels``: a binary model's stored labels (``ingest.stored_labels``).
     Never raises for a bad file: what is wrong is in the returned check.
     """
     base = SliceCheck(file.name, file.sha256, len(file.content))
-    problem = _refuse_early(file, max_bytes)
+    problem = _refuse_early(file)
     if problem:
         return replace(base, file_problems=(problem,))
     try:
-        frame = read_records(file, max_text_bytes=max_bytes)
+        frame = read_records(file, max_bytes)
     except ValidationError as exc:
         return replace(base, file_problems=tuple(exc.problems))
-    return _check_frame(base, frame, spec, allow_missing_features)
+    return _check_frame(base, frame, spec, allow_missing_features, labels)
 
 
-def _refuse_early(file: RecordFile, max_bytes: int) -> str | None:
-    """Problems seen without parsing: size, emptiness, binary content, file type."""
-    if len(file.content) > max_bytes:
-        return (
-            f"the file is {_megabytes(len(file.content))}, larger than the limit of "
-            f"{_megabytes(max_bytes)}"
-        )
-    if not file.content:
-        return "the file is empty"
-    name = file.name.lower()
-    if name.endswith((".parquet", ".pq")):
+def _refuse_early(file: RecordFile) -> str | None:
+    """A known binary signature in a file named CSV: said before parsing it.
+
+    Size, emptiness, file type, encoding and NUL bytes are the reader's checks
+    (:func:`~monitoring.store.files.read_records`), the same as on import.
+    """
+    if not file.name.lower().endswith((".csv", ".txt")):
         return None
-    if not name.endswith((".csv", ".csv.gz", ".txt")):
-        return "unsupported file type: use .csv, .csv.gz or .parquet"
-    head = file.content[:1024]
+    head = file.content[:16]
     for magic, kind in _SIGNATURES.items():
         if head.startswith(magic):
             return f"not a CSV file: its content is {kind}"
-    if not name.endswith(".gz") and b"\x00" in head:
-        return "not a CSV file: it holds binary data (NUL bytes)"
     return None
 
 
 def _check_frame(
-    base: SliceCheck, frame: pd.DataFrame, spec: ModelSpec, allow_missing_features: bool
+    base: SliceCheck,
+    frame: pd.DataFrame,
+    spec: ModelSpec,
+    allow_missing_features: bool,
+    labels: tuple[str, ...],
 ) -> SliceCheck:
     roles = spec.columns()
     present = [str(c) for c in frame.columns]
@@ -186,9 +186,7 @@ def _check_frame(
             continue
         values = frame[column].reset_index(drop=True)
         if values.isna().all():
-            if role == "target":
-                notes.append(f"target {column!r} is empty in every row (labels not known yet)")
-            else:
+            if role != "target":  # an empty target is a note of record_notes
                 problems.append(
                     ColumnProblem(
                         column,
@@ -218,6 +216,10 @@ def _check_frame(
             )
     if extra:
         notes.append(f"extra column(s) ignored: {', '.join(repr(c) for c in extra)}")
+    present_typed = {c: v for c, v in typed.items() if c in present}
+    if not problems:
+        problems += [ColumnProblem(*p) for p in label_problems(present_typed, spec, labels)]
+    notes += record_notes(pd.DataFrame(present_typed), spec)
     checked = replace(
         base,
         rows=len(frame),
@@ -247,7 +249,3 @@ def _nulls(spec: ModelSpec, column: str, rows: int) -> pd.Series:
     if sql_type == "DOUBLE":
         return pd.Series(float("nan"), index=range(rows), dtype="float64")
     return pd.Series([None] * rows, dtype="object")
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"

@@ -15,7 +15,7 @@ from monitoring.drift.engine import run_configured, stored_drift
 from monitoring.drift.report import ColumnDrift, DriftReport
 from monitoring.store import slices
 from monitoring.store.connection import Store
-from monitoring.store.ingest import RecordFile
+from monitoring.store.ingest import RecordFile, stored_labels
 from monitoring.store.slices import SliceInfo
 from monitoring.timeutil import Bounds
 from monitoring.uploads.check import DEFAULT_MAX_BYTES, SliceCheck, check_slice
@@ -82,7 +82,8 @@ def compare_file(
     deleted again once compared.
     """
     spec = store.model(model).spec
-    check = check_slice(file, spec, allow_missing_features, max_bytes)
+    labels = tuple(stored_labels(store, spec))
+    check = check_slice(file, spec, allow_missing_features, max_bytes, labels)
     if not check.ok:
         return SliceComparison(check)
     check = inspect(store, check, model)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from monitoring.access import Actor
 from monitoring.errors import SliceError
 from monitoring.schema import ModelSpec
 from monitoring.store import slices
@@ -24,9 +25,15 @@ def inspect(store: Store, check: SliceCheck, model: str) -> SliceCheck:
 
 
 def save_checked(
-    store: Store, spec: ModelSpec, check: SliceCheck, name: str | None = None
+    store: Store,
+    spec: ModelSpec,
+    check: SliceCheck,
+    name: str | None = None,
+    actor: Actor | None = None,
 ) -> SliceInfo:
     """Write a checked file as a slice: saved under ``name``, or a draft if ``None``.
+
+    With ``actor`` the audit log records the upload in the same transaction.
 
     Raises
     ------
@@ -39,4 +46,4 @@ def save_checked(
     upload = Upload(
         check.file_name, check.sha256, check.records, tuple(c for c, _ in check.missing)
     )
-    return slices.write_slice(store, spec, upload, name)
+    return slices.write_slice(store, spec, upload, name, actor)

@@ -1,5 +1,6 @@
 """AppTest runs every page the way a running server does after its first request."""
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -22,3 +23,8 @@ def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(PagesManager, "__init__", init)
     yield
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown that holds escaped user text (``ui.text.md``)."""
+    return re.sub(r"\\(.)", r"\1", markdown.replace("\u2060", ""))

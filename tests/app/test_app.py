@@ -154,3 +154,44 @@ def test_formula_like_cells_are_shown_neutralised(
     assert not at.exception
     plans = at.dataframe[0].value["plan"].tolist()
     assert sorted(plans) == sorted(['\'=HYPERLINK("http://x")', "'+1", "basic"])
+
+
+def test_old_drafts_of_closed_tabs_go_when_the_server_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitoring import log_records
+    from monitoring.store import slices
+    from monitoring.store.connection import Store
+    from monitoring.store.slices import Upload
+
+    db = tmp_path / "drafts.duckdb"
+    log_records(tiny_records(10), tiny_spec(), db=db)
+    store = Store(db)
+    records = tiny_records(5)[list(tiny_spec().columns())].astype({"pred": str, "label": str})
+    for n, age in enumerate((7, 1)):  # hours since upload: a closed tab's draft, a fresh one
+        draft = slices.write_slice(store, tiny_spec(), Upload(f"{n}.csv", f"{n}" * 64, records))
+        with store.connect() as con:
+            con.execute(
+                "UPDATE dw_slices SET uploaded_at = uploaded_at - to_hours(?) WHERE id = ?",
+                [age, draft.id],
+            )
+    monkeypatch.setenv("DRIFTWATCH_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    left = store.query("SELECT file_name FROM dw_slices WHERE draft")["file_name"].tolist()
+    assert left == ["1.csv"]  # the six-hour-old one went, whoever uploaded it
+
+
+def test_a_database_error_outside_the_store_is_said_in_words() -> None:
+    def page() -> None:
+        import duckdb
+
+        from ui import page
+
+        with page.errors():
+            raise duckdb.TransactionException("Conflict on tuple deletion!")
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert "The database could not answer this time" in at.error[0].value
+    assert "Conflict" not in at.error[0].value

@@ -12,6 +12,7 @@ from monitoring.demo import CLASSIFIER
 from monitoring.store import slices
 from monitoring.store.connection import Store
 from monitoring.uploads.slices import save_checked
+from tests.app.conftest import shown
 from tests.conftest import REPO
 
 APP = str(REPO / "app.py")
@@ -141,6 +142,8 @@ def test_save_list_duplicate_and_delete(db: Path, monkeypatch: pytest.MonkeyPatc
     assert "already saved as slice **july batch**" in at.warning[0].value
     assert slice_rows(db) == 300  # compared as the saved slice: no second copy
     at.button(key=f"upload_delete_{saved[0].id}").click().run()
+    assert slices.list_slices(Store(db), CLASSIFIER)  # a delete asks first
+    at.button(key=f"upload_delete_{saved[0].id}_yes").click().run()
     assert not at.exception
     assert slices.list_slices(Store(db), CLASSIFIER) == []
 
@@ -219,7 +222,7 @@ def test_other_good_files_are_compared(
     assert "ready to compare" in at.success[0].value
     assert at.metric[3].value == str(rows)
     if name == "hostile_names.csv":
-        notes = " ".join(c.value for c in at.caption)
+        notes = " ".join(shown(c.value) for c in at.caption)
         assert "extra column(s) ignored: 'a\"; DROP TABLE dw_slices; --', 'naïve;col'" in notes
         assert store_intact(db)
 

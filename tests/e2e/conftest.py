@@ -7,10 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -35,51 +37,65 @@ RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 expect.set_options(timeout=30_000)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+@contextlib.contextmanager
+def serve(
+    db: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = (), port: int | None = None
+) -> Iterator[str]:
+    """``streamlit run app.py`` on ``db`` at a free loopback port; yields the base URL."""
+    port = port or free_port()
+    # A file, not a pipe: a busy server's log would fill a pipe nobody reads and stall it.
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.headless=true",
+                "--server.address=127.0.0.1",
+                f"--server.port={port}",
+                "--server.fileWatcherType=none",
+                *args,
+            ],
+            cwd=REPO,
+            env={**os.environ, "DRIFTWATCH_DB": str(db), **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, server, log)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start: {log.read()!r}") from None
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def app_url(demo_db: Path) -> Iterator[str]:
     """Base URL of the app serving the demo database."""
-    port = _free_port()
-    env = {**os.environ, "DRIFTWATCH_DB": str(demo_db)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless=true",
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--server.fileWatcherType=none",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"streamlit did not start: {server.stderr.read()!r}"
-                    ) from None
-                time.sleep(0.2)
+    with serve(demo_db) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

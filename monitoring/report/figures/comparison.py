@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from monitoring.performance.comparison import ConfusionMatrix, WindowComparison
+from monitoring.report.escape import figure_text
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
     NEUTRAL_COLOUR,
@@ -151,7 +152,7 @@ def _heatmap(matrix: ConfusionMatrix, colour: str) -> go.Heatmap:
         ]
         for row, srow in zip(matrix.counts, shares, strict=True)
     ]
-    labels = list(matrix.labels)
+    labels = [figure_text(label) for label in matrix.labels]  # class labels are user data
     return go.Heatmap(
         z=shares,
         x=labels,

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from monitoring.drift.report import EFFECT_LABELS, ColumnDrift
+from monitoring.report.escape import figure_text
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
     FONT,
@@ -43,14 +44,14 @@ def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Fig
     fig = go.Figure()
     if column.histogram is not None:
         _numeric_traces(fig, column, view, row=None, legend=True)
-        x_title = column.column
+        x_title = figure_text(column.column)
         y_title = "cumulative share" if view == "ecdf" else "share of values"
     elif column.categories is not None:
         _categorical_traces(fig, column, TOP_CATEGORIES, row=None, legend=True)
-        x_title, y_title = column.column, "share of rows"
+        x_title, y_title = figure_text(column.column), "share of rows"
     else:
         fig.add_annotation(
-            text=column.note or "no data to plot",
+            text=figure_text(column.note or "no data to plot"),
             showarrow=False,
             xref="paper",
             yref="paper",
@@ -76,7 +77,7 @@ def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Fig
     fig.update_layout(
         barmode="group",
         bargap=0.2 if column.categories is not None else 0,
-        title={"text": f"{column.column}: reference vs current", "x": 0, "y": 0.97},
+        title={"text": f"{figure_text(column.column)}: reference vs current", "x": 0, "y": 0.97},
         xaxis_title=x_title,
         yaxis_title=y_title,
         yaxis_tickformat=".0%",
@@ -90,7 +91,7 @@ def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Fig
 def grid_figure(columns: Sequence[ColumnDrift], per_row: int = 3) -> go.Figure:
     """Small multiples: each column's distribution in both windows, titled by its effect."""
     rows = max(1, math.ceil(len(columns) / per_row))
-    titles = [f"{c.column} · {_effect_text(c)}" for c in columns]
+    titles = [f"{figure_text(c.column)} · {_effect_text(c)}" for c in columns]
     fig = make_subplots(
         rows=rows,
         cols=per_row,
@@ -129,7 +130,7 @@ def grid_figure(columns: Sequence[ColumnDrift], per_row: int = 3) -> go.Figure:
 def result_line(column: ColumnDrift) -> str:
     """One line: the test, its statistic and p-value, the effect, missing shares."""
     if column.p_value is None:
-        return f"not tested: {column.note}"
+        return f"not tested: {figure_text(column.note)}"
     parts = [
         f"{column.statistic_name or column.test} = {column.statistic:.3g}",
         f"p {_p(column.p_value)}",
@@ -185,7 +186,8 @@ def _numeric_traces(
 def _categorical_traces(
     fig: go.Figure, column: ColumnDrift, top: int, row: tuple[int, int] | None, legend: bool
 ) -> None:
-    labels, ref, cur, unseen = category_shares(column, top)
+    names, ref, cur, unseen = category_shares(column, top)
+    labels = [figure_text(name) for name in names]  # categories are user data
     where = {} if row is None else {"row": row[0], "col": row[1]}
     fig.add_bar(
         x=labels,

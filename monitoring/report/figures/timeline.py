@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from monitoring.drift.judge import FeatureCell
 from monitoring.drift.online import OnlineReport
+from monitoring.report.escape import figure_text
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
     FONT,
@@ -48,6 +49,7 @@ def heatmap_figure(
     the effect size over the minimum effect.
     """
     index = {f: i for i, f in enumerate(features)}
+    names = [figure_text(f) for f in features]  # column names are user text
     starts = [w.start for w in timeline.windows]
     z: list[list[float | None]] = [[None] * len(starts) for _ in features]
     text: list[list[str]] = [[""] * len(starts) for _ in features]
@@ -71,13 +73,13 @@ def heatmap_figure(
             )
             if c.drifted:
                 marks_x.append(w.start)
-                marks_y.append(c.feature)
+                marks_y.append(names[index[c.feature]])
     thin = len(starts) > THIN_CELLS  # 1-px gaps would hide cells: drop them
     gap = 0 if thin else 1
     fig = go.Figure()
     fig.add_heatmap(
         x=starts,
-        y=list(features),
+        y=names,
         z=z,
         text=text,
         zmin=0,
@@ -95,7 +97,7 @@ def heatmap_figure(
     )
     fig.add_heatmap(
         x=starts,
-        y=list(features),
+        y=names,
         z=grey,
         colorscale=[[0, "#E5E8EC"], [1, "#E5E8EC"]],
         showscale=False,
@@ -193,7 +195,7 @@ def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
     )
     _shade_reference(fig, timeline.reference)
     fig.update_layout(
-        title={"text": f"{feature}: {name} against its usual range", "x": 0},
+        title={"text": f"{figure_text(feature)}: {name} against its usual range", "x": 0},
         yaxis={"title": name, "rangemode": "tozero"},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
@@ -324,7 +326,7 @@ def online_figure(report: OnlineReport) -> go.Figure:
     fig.update_layout(
         title={
             "text": (
-                f"Online {report.detector} on {report.column}: "
+                f"Online {report.detector} on {figure_text(report.column)}: "
                 f"ERT {report.ert:,.0f} records, {found}"
             ),
             "x": 0,
@@ -342,8 +344,8 @@ def with_annotations(fig: go.Figure, notes: Sequence[Annotation]) -> go.Figure:
             x=note.at,
             y=1 - 0.08 * (k % 3),
             yref="paper",
-            text=_clip(note.text, 40),
-            hovertext=f"{note.at:%Y-%m-%d %H:%M}: {note.text}",
+            text=figure_text(_clip(note.text, 40)),
+            hovertext=f"{note.at:%Y-%m-%d %H:%M}: {figure_text(note.text)}",
             showarrow=False,
             xanchor="left",
             yanchor="top",

@@ -28,7 +28,7 @@ def test_caption_names_the_comparison() -> None:
     assert CONTEXT.caption() == (
         "<b>churn</b> · reference 2024-01-01 → 2024-02-01 (n=1,200) · "
         "current 2024-03-01 → 2024-03-31 (n=3,400)<br>"
-        "detector KS, p < 0.05 (Bonferroni) · exported 2026-11-25 by Driftwatch"
+        "detector KS, p &lt; 0.05 (Bonferroni) · exported 2026-11-25 by Driftwatch"  # shown as "<"
     )
     assert ChartContext("m", exported_on=dt.date(2026, 1, 2)).caption() == (
         "<b>m</b><br>exported 2026-01-02 by Driftwatch"

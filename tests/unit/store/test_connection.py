@@ -12,6 +12,7 @@ from tests.conftest import REPO, tiny_records, tiny_spec
 
 METADATA_TABLES = [
     "dw_annotations",
+    "dw_audit",
     "dw_drift_columns",
     "dw_drift_runs",
     "dw_imports",

@@ -77,7 +77,7 @@ def test_aware_timestamps_become_utc() -> None:
     [
         (b"", "the file is empty"),
         (b"ts,age\n", "header but no rows"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not UTF-8 text"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "holds binary data (a NUL byte)"),
         ("ts,äge\n1,2\n".encode("latin-1"), "not UTF-8 text"),
         (b"a,b\n1,2\n3,4,5,6\n", "not a readable CSV file"),
         (b"ts,ts,age\n1,2,3\n", "duplicated column name(s): ['ts']"),
@@ -141,7 +141,7 @@ def test_import_appends_and_logs(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "records.csv"
     path.write_text(GOOD_CSV)
     first = import_file(store, path, tiny_spec())
-    second = import_file(store, path, tiny_spec())
+    second = import_file(store, path, tiny_spec(), allow_duplicate=True)
     assert (first.rows, first.created_model, second.created_model) == (3, True, False)
     assert table_rows(store) == 6
     log = store.imports("churn")

@@ -230,9 +230,9 @@ def test_gzip_of_a_ragged_csv_is_caught() -> None:
 
 def test_a_gzip_that_unpacks_past_the_limit_is_refused_unread(spec: ModelSpec) -> None:
     text = b"ts,x,p\n" + b"2024-01-01,1,0\n" * 200_000  # 3 MB of text, ~10 KB of gzip
-    check = check_slice(RecordFile("r.csv.gz", gzip.compress(text)), spec, max_bytes=1_000_000)
+    check = check_slice(RecordFile("r.csv.gz", gzip.compress(text)), spec, max_bytes=2**20)
     assert check.file_problems == (
-        "the file decompresses to more than 1 MB of text, the limit for an uncompressed file",
+        "the file decompresses to more than 1.0 MB of text, the limit for an uncompressed file",
     )
     assert check.records is None
 
