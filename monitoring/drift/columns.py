@@ -16,12 +16,12 @@ import duckdb
 import numpy as np
 
 from monitoring.drift import detectors
+from monitoring.drift.cells import FeatureCell
 from monitoring.drift.config import AUTO_CVM_BELOW, MIN_VALUES, DriftConfig
 from monitoring.drift.effects import EffectSizes, categorical_effects, numeric_effects
-from monitoring.drift.judge import FeatureCell
 from monitoring.drift.report import ColumnDrift, Kind, Role, Status
 from monitoring.store import reads
-from monitoring.store.counts import POINT_MAX
+from monitoring.store.bins import POINT_MAX
 from monitoring.store.reads import ColumnStats, Source
 from monitoring.timeutil import Bounds
 

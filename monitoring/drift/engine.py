@@ -62,8 +62,9 @@ from monitoring.drift.shapes import Shape
 from monitoring.errors import MonitoringError
 from monitoring.schema import ModelSpec
 from monitoring.store import reads
+from monitoring.store.bins import Layout, fit_layout
 from monitoring.store.connection import ModelHandle, Store
-from monitoring.store.counts import Layout, count_windows, fit_layout
+from monitoring.store.counts import count_windows
 from monitoring.store.reads import Source
 from monitoring.timeutil import Bounds, naive_utc, utc_now
 

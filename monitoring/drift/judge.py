@@ -19,14 +19,16 @@ from dataclasses import dataclass, replace
 import duckdb
 import numpy as np
 
-from monitoring.drift import calibration, scores, shapes, sides, verdicts
+from monitoring.drift import calibration, cells, scores, shapes, sides, verdicts
 from monitoring.drift.calibration import ScoreLimit, ShareLimit, VolumeBand
-from monitoring.drift.config import MIN_VALUES, Baseline, DriftConfig
+from monitoring.drift.cells import FeatureCell
+from monitoring.drift.config import Baseline, DriftConfig
 from monitoring.drift.shapes import Atoms, CalibrationWindows, Shape
 from monitoring.drift.sides import FeatureCounts
 from monitoring.errors import MonitoringError
+from monitoring.store.bins import Layout, fit_layout
 from monitoring.store.connection import ModelHandle
-from monitoring.store.counts import Counts, Layout, count_windows, fit_layout
+from monitoring.store.counts import Counts, count_windows
 from monitoring.store.windows import row_windows
 from monitoring.timeutil import Bounds
 
@@ -64,54 +66,6 @@ class Calibrated:
             return f"not calibrated: {self.note}"
         text = f"calibrated on {self.windows.describe(self.shape)}, {self.baseline.label()}"
         return f"{text}; {self.note}" if self.note else text
-
-
-@dataclass(frozen=True)
-class FeatureCell:
-    """One feature in one window: its test, calibrated statistic, data quality and verdict.
-
-    ``status`` is ``"tested"`` or why no test ran. ``score`` is the calibrated
-    statistic (binned KS ``D`` for numeric features, Jensen–Shannon distance
-    for categorical ones) and ``threshold`` its calibrated limit; ``excess`` is
-    their ratio. ``statistic`` and ``p_value`` are the test's (KS, or
-    chi-squared on value counts for discrete and categorical features);
-    ``effect`` is the normalised Wasserstein or Jensen–Shannon distance, for
-    reading. ``missing`` is the NULL share and ``novel`` the share of values
-    the reference never holds (outside its range, or unseen categories), each
-    with its usual limit; ``quality`` is whether either is beyond it.
-    ``drifted`` and ``quality`` are ``None`` when untested.
-    """
-
-    feature: str
-    kind: str
-    status: str
-    n: int
-    missing: float | None
-    statistic: float | None
-    p_value: float | None
-    effect: float | None
-    drifted: bool | None
-    score: float | None = None
-    threshold: float | None = None
-    excess: float | None = None
-    missing_limit: float | None = None
-    novel: float | None = None
-    novel_limit: float | None = None
-    quality: bool | None = None
-
-    def beyond(self) -> tuple[str, ...]:
-        """The data-quality signals beyond their usual limit: ``missing``, and ``unseen``
-        (categories) or ``out_of_range`` (numeric values) for the novel share."""
-        out = []
-        if _over(self.missing, self.missing_limit):
-            out.append("missing")
-        if _over(self.novel, self.novel_limit):
-            out.append("unseen" if self.kind == "categorical" else "out_of_range")
-        return tuple(out)
-
-
-def _over(share: float | None, limit: float | None) -> bool:
-    return share is not None and limit is not None and share > limit
 
 
 @dataclass(frozen=True)
@@ -169,7 +123,7 @@ def calibrate(
     for feature, atom_counts in dense.items():
         current, base, full = _calibration_sides(atom_counts, runs.runs, baseline, season)
         keep &= full
-        stats[feature] = _score(atom_counts.kind, current.counts, base)
+        stats[feature] = cells.score(atom_counts.kind, current.counts, base)
         n = current.n
         with np.errstate(invalid="ignore", divide="ignore"):
             missing_share = (current.rows - n) / current.rows
@@ -276,37 +230,39 @@ def _window_cells(
     current = counts.counts[picked]
     base = _production_base(cal, reference, counts, bounds, picked, size)
     kind = counts.kind
-    score = _score(kind, current, base)
-    statistic, p_value = _test(kind, current, base, score)
-    effect = _effect(cal, feature, kind, counts, base, picked, reference)
+    score = cells.score(kind, current, base)
+    statistic, p_value = cells.test(kind, current, base, score)
     layout = next((b for b in cal.layout.numeric if b.column == feature), None)
+    effect = cells.effect(
+        layout, cal.baseline.kind == "whole", kind, counts, base, picked, reference
+    )
     n = current.sum(axis=1)
     rows = counts.rows[picked]
     novel_counts = sides.outside_support(current, layout, len(cal.categories.get(feature, ())))
     limit = cal.limits.get(feature)
-    cells = []
+    out = []
     for i in range(len(picked)):
-        why = _untestable(float(reference.n.sum()), float(n[i]), current[i], base[i])
+        why = cells.untestable(float(reference.n.sum()), float(n[i]), current[i], base[i])
         missing = float((rows[i] - n[i]) / rows[i]) if rows[i] else None
         novel = float(novel_counts[i] / n[i]) if n[i] else None
         missing_limit = cal.missing[feature].limit(rows[i]) if feature in cal.missing else None
         novel_limit = cal.novel[feature].limit(n[i]) if feature in cal.novel else None
         quality = None
         if not why:
-            quality = _over(missing, missing_limit) or _over(novel, novel_limit)
+            quality = cells.over(missing, missing_limit) or cells.over(novel, novel_limit)
         tested = not why and math.isfinite(score[i])
-        cells.append(
+        out.append(
             FeatureCell(
                 feature=feature,
                 kind="categorical" if kind == "categorical" else "numeric",
                 status="tested" if tested else (why or "no_baseline"),
                 n=int(n[i]),
                 missing=missing,
-                statistic=_finite(statistic[i]) if tested else None,
-                p_value=_finite(p_value[i]) if tested else None,
-                effect=_finite(effect[i]) if tested else None,
+                statistic=cells.finite(statistic[i]) if tested else None,
+                p_value=cells.finite(p_value[i]) if tested else None,
+                effect=cells.finite(effect[i]) if tested else None,
                 drifted=None,
-                score=_finite(score[i]) if tested else None,
+                score=cells.finite(score[i]) if tested else None,
                 threshold=None if limit is None else limit.threshold,
                 excess=limit.excess(float(score[i])) if tested and limit else None,
                 missing_limit=missing_limit,
@@ -315,30 +271,36 @@ def _window_cells(
                 quality=quality,
             )
         )
-    return cells
+    return out
 
 
 def _verdicts(
-    cells: tuple[FeatureCell, ...], config: DriftConfig, cal: Calibrated
+    window_cells: tuple[FeatureCell, ...], config: DriftConfig, cal: Calibrated
 ) -> tuple[tuple[FeatureCell, ...], float | None]:
     """The cells with their verdicts, and the p-value level used."""
-    tested = [c for c in cells if c.status == "tested" and c.p_value is not None]
+    tested = [c for c in window_cells if c.status == "tested" and c.p_value is not None]
     if not tested:
-        return cells, None
+        return window_cells, None
     calibrated = config.rule == "calibrated" and cal.calibrated
     level = verdicts.p_level(
         [c.p_value for c in tested if c.p_value is not None], config, calibrated
     )
     out = []
-    for c in cells:
+    for c in window_cells:
         if c.status != "tested" or c.p_value is None:
             out.append(c)
         elif calibrated and c.threshold is not None and c.score is not None:
             out.append(
-                _with(c, verdicts.calibrated_drifted(c.score, c.threshold, c.p_value, level))
+                cells.with_verdict(
+                    c, verdicts.calibrated_drifted(c.score, c.threshold, c.p_value, level)
+                )
             )
         else:
-            out.append(_with(c, verdicts.column_drifted(c.p_value, c.effect, level, config)[1]))
+            out.append(
+                cells.with_verdict(
+                    c, verdicts.column_drifted(c.p_value, c.effect, level, config)[1]
+                )
+            )
     return tuple(out), level
 
 
@@ -387,61 +349,6 @@ def _calibration_sides(
     return current, base, np.ones(len(runs), dtype=bool)
 
 
-def _score(kind: str, current: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """The calibrated statistic: binned KS ``D``, or JS distance for categories."""
-    if kind == "categorical":
-        return scores.jensen_shannon(current, base)
-    return scores.ks_d(current, base)
-
-
-def _test(
-    kind: str, current: np.ndarray, base: np.ndarray, d: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The test's statistic and p-value: KS for continuous values, chi-squared on counts else."""
-    if kind == "numeric":
-        return d, scores.ks_p(d, scores.effective_n(current, base))
-    return scores.chi_squared(current, base)
-
-
-def _effect(
-    cal: Calibrated,
-    feature: str,
-    kind: str,
-    counts: FeatureCounts,
-    base: np.ndarray,
-    picked: Sequence[int],
-    reference: FeatureCounts,
-) -> np.ndarray:
-    """Normalised Wasserstein distance (numeric) or JS distance (categorical), for reading."""
-    if kind == "categorical":
-        return scores.jensen_shannon(counts.counts[picked], base)
-    layout = next(b for b in cal.layout.numeric if b.column == feature)
-    assert counts.sums is not None and reference.sums is not None
-    cur = (counts.counts[picked], layout.offsets(counts.counts[picked], counts.sums[picked]))
-    ref_counts, ref_sums = reference.total()
-    assert ref_sums is not None
-    if cal.baseline.kind != "whole":  # the base's sums: the reference's per-bin means
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(ref_counts > 0, ref_sums / ref_counts, 0.0)
-        base_pair = (base, layout.offsets(base, base * means))
-    else:
-        base_pair = (ref_counts, layout.offsets(ref_counts, ref_sums))
-    w1 = scores.wasserstein(layout.widths, cur, base_pair)
-    return w1 / max(layout.reference_std, 1e-3)
-
-
-def _untestable(n_ref: float, n_cur: float, current: np.ndarray, base: np.ndarray) -> str:
-    if n_cur == 0 or n_ref == 0:
-        return "all_missing"
-    if n_cur < MIN_VALUES or n_ref < MIN_VALUES:
-        return "too_few"
-    if not np.all(np.isfinite(base)):
-        return "no_baseline"
-    if np.count_nonzero((current > 0) | (base > 0)) < 2:
-        return "constant"
-    return ""
-
-
 def _atoms(model: ModelHandle, shape: Shape, reference: Bounds) -> Atoms:
     if shape.rows is None:
         return shapes.calendar_atoms(shape, reference)
@@ -483,11 +390,3 @@ def _by_frequency(per_slot: Sequence[Mapping[str, int]]) -> tuple[str, ...]:
         for value, n in counts.items():
             totals[value] = totals.get(value, 0) + n
     return tuple(sorted(totals, key=lambda v: (-totals[v], v)))
-
-
-def _with(cell: FeatureCell, drifted: bool) -> FeatureCell:
-    return replace(cell, drifted=drifted)
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None

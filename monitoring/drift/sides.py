@@ -23,7 +23,8 @@ from typing import Literal
 
 import numpy as np
 
-from monitoring.store.counts import Counts, Layout, NumericLayout
+from monitoring.store.bins import Layout, NumericLayout
+from monitoring.store.counts import Counts
 
 Kind = Literal["numeric", "discrete", "categorical"]
 

@@ -18,9 +18,10 @@ A read-only database file stores nothing: the result is shown all the same.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import duckdb
@@ -75,28 +76,15 @@ def load_run(store: Store, key: str) -> tuple[str, int] | None:
 
 def save_run(store: Store, key: str, run: Sequence[Any], columns: Sequence[Sequence[Any]]) -> None:
     """Replace the run under ``key``: its row in ``dw_drift_runs``, its ``dw_drift_columns``."""
-    with store.connect() as con, _SAVING:
-        con.begin()
-        try:
-            con.execute("DELETE FROM dw_drift_columns WHERE key = ?", [key])
-            con.execute("DELETE FROM dw_drift_runs WHERE key = ?", [key])
-            con.execute(f"INSERT INTO dw_drift_runs VALUES ({_marks(len(run))})", list(run))
-            if columns:
-                con.executemany(
-                    f"INSERT INTO dw_drift_columns VALUES ({_marks(len(columns[0]))})",
-                    [list(c) for c in columns],
-                )
-            con.commit()
-        except (duckdb.TransactionException, duckdb.ConstraintException):
-            abandon(con)  # another session saved the same question meanwhile: keep theirs
-        except duckdb.InvalidInputException as exc:
-            abandon(con)
-            if not is_read_only(exc):
-                raise
-            # a read-only file keeps no results: this one is shown, not stored
-        except BaseException:
-            abandon(con)
-            raise
+    with store.connect() as con, _SAVING, _replacing(con):
+        con.execute("DELETE FROM dw_drift_columns WHERE key = ?", [key])
+        con.execute("DELETE FROM dw_drift_runs WHERE key = ?", [key])
+        con.execute(f"INSERT INTO dw_drift_runs VALUES ({_marks(len(run))})", list(run))
+        if columns:
+            con.executemany(
+                f"INSERT INTO dw_drift_columns VALUES ({_marks(len(columns[0]))})",
+                [list(c) for c in columns],
+            )
 
 
 def window_watermarks(
@@ -157,18 +145,7 @@ def save_windows(
     """Replace the windows of ``heads`` (rows of :data:`WINDOW_COLUMNS`) and their cells."""
     if not heads:
         return
-    with _SAVING:
-        _replace_windows(con, key, heads, cells)
-
-
-def _replace_windows(
-    con: duckdb.DuckDBPyConnection,
-    key: str,
-    heads: Sequence[Sequence[Any]],
-    cells: Sequence[Sequence[Any]],
-) -> None:
-    con.begin()
-    try:
+    with _SAVING, _replacing(con):
         bounds = _bounds([(h[2], h[3]) for h in heads])
         for table in (CELLS, WINDOWS):
             con.execute(
@@ -184,16 +161,27 @@ def _replace_windows(
             con.register(_NEW_ROWS, pd.DataFrame([list(r) for r in rows], columns=list(names)))
             con.execute(f"INSERT INTO {table} SELECT * FROM {_NEW_ROWS}")
             con.unregister(_NEW_ROWS)
+
+
+@contextlib.contextmanager
+def _replacing(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction that replaces a result's rows (deleted first, then inserted).
+
+    Losing DuckDB's conflict check, or meeting a duplicate key, can only mean
+    another session stored the same result meanwhile: theirs is kept and
+    nothing is raised. A read-only file keeps no results: the caller's result
+    is shown, not stored.
+    """
+    con.begin()
+    try:
+        yield
         con.commit()
     except (duckdb.TransactionException, duckdb.ConstraintException):
-        # Another session stored the same windows meanwhile: keep theirs. (The rows
-        # were deleted first, so a duplicate key can only be that session's insert.)
         abandon(con)
     except duckdb.InvalidInputException as exc:
         abandon(con)
         if not is_read_only(exc):
             raise
-        # a read-only file keeps no results: these are shown, not stored
     except BaseException:
         abandon(con)
         raise

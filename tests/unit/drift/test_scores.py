@@ -10,7 +10,7 @@ from scipy import stats
 from scipy.spatial import distance
 
 from monitoring.drift import scores
-from monitoring.store.counts import NumericLayout
+from monitoring.store.bins import NumericLayout
 
 VALUES = 12  # discrete samples take the values 0 … VALUES - 1: one bin each, so binning is exact
 

@@ -16,7 +16,8 @@ from monitoring.drift.sides import (
     preceding,
     seasonal_leave_one_out,
 )
-from monitoring.store.counts import Counts, Layout, NumericLayout
+from monitoring.store.bins import Layout, NumericLayout
+from monitoring.store.counts import Counts
 
 SLOTS, BINS = 28, 5
 

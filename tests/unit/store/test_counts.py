@@ -11,8 +11,9 @@ from scipy import stats
 
 from monitoring import log_records
 from monitoring.drift import scores
+from monitoring.store.bins import Layout, NumericLayout, fit_layout
 from monitoring.store.connection import Store
-from monitoring.store.counts import Counts, Layout, NumericLayout, count_windows, fit_layout
+from monitoring.store.counts import Counts, count_windows
 from monitoring.timeutil import Bounds
 from tests.unit.timeline.timeline_data import JANUARY, records, spec
 
