@@ -176,7 +176,9 @@ def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
         line={"width": 0, "shape": "hv"},
         fill="tozeroy",
         fillcolor=rgba(REFERENCE_COLOUR, 0.15),
-        name="usual range" if calibrated else f"below the minimum effect {limits[0]:g}",
+        name="usual range"
+        if calibrated
+        else f"below the minimum effect {timeline.config.min_effect:g}",
         hovertemplate="usual up to %{y:.3g}<extra></extra>",
     )
     fig.add_scatter(

@@ -89,3 +89,11 @@ def test_online_and_multivariate_figures() -> None:
     )
     assert "1,000 rows sampled" in mv.layout.title.text
     assert list(mv.data[0].customdata) == [1000, 800]
+
+
+def test_feature_figure_without_a_tested_window(timeline: Timeline) -> None:
+    untested = dataclasses.replace(
+        timeline, windows=tuple(w for w in timeline.windows if w.status != "tested")
+    )
+    band, scores = figures.feature_figure(untested, "age").data
+    assert list(scores.x) == [] and "minimum effect" in band.name  # drawn empty, not raised
