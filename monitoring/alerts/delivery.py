@@ -30,16 +30,20 @@ DEFAULT_BACKOFF = 1.0  # seconds before the second try; doubled before each furt
 
 @dataclass(frozen=True)
 class WebhookResult:
-    """What happened to a POST: ``ok`` with the HTTP status, or the error in words."""
+    """What happened to a POST: ``ok`` with the HTTP status, or the error in words;
+    ``permanent`` when trying again cannot help (the URL itself is wrong)."""
 
     ok: bool
     status: int | None
     error: str | None
+    permanent: bool = False
 
     @property
     def retryable(self) -> bool:
         """True for failures that may pass: no answer, too many requests, a server error."""
-        return not self.ok and (self.status is None or self.status == 429 or self.status >= 500)
+        if self.ok or self.permanent:
+            return False
+        return self.status is None or self.status == 429 or self.status >= 500
 
 
 def full_link(app_url: str, link: str | None) -> str | None:
@@ -110,7 +114,7 @@ def payload_for(format: str, alert: AlertRecord, event: str, app_url: str) -> di
 def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0) -> WebhookResult:
     """POST ``payload`` as JSON; network and HTTP errors come back in the result, not raised."""
     if not url.startswith(("http://", "https://")):
-        return WebhookResult(False, None, f"{url!r} is not an http(s) URL")
+        return WebhookResult(False, None, f"{url!r} is not an http(s) URL", permanent=True)
     request = urllib.request.Request(
         url,
         data=json.dumps(payload, allow_nan=False, default=str).encode(),

@@ -136,17 +136,24 @@ def evaluate_alerts(store: Store, timeline: Timeline, plan: WindowPlan) -> Alert
     outcomes = []
     for rule in rules.all_rules():
         if rule.signal == "no_data":
-            outcomes.append(_outcome(rule, complete, partial(_no_data, rule, usual=usual)))
+            outcomes.append(rule_outcome(rule, complete, partial(_no_data, rule, usual=usual)))
         elif rule.signal == "metric":
-            outcomes.append(_outcome(rule, tested, partial(performance.judge, rule)))
+            outcomes.append(rule_outcome(rule, tested, partial(performance.judge, rule)))
         else:
-            outcomes.append(_outcome(rule, tested, _drift_judge(rule, timeline.min_rows)))
+            outcomes.append(rule_outcome(rule, tested, _drift_judge(rule, timeline.min_rows)))
     notes += [o.message for o in outcomes if o.state == "unknown" and o.message]
     return AlertCheck(timeline.model, window, rules, tuple(outcomes), tuple(dict.fromkeys(notes)))
 
 
-def _outcome(rule: AlertRule, windows: Sequence[WindowDrift], judge: Judge) -> RuleOutcome:
-    """Walk back from the newest window until the rule's run of held windows is long enough."""
+def rule_outcome(rule: AlertRule, windows: Sequence[WindowDrift], judge: Judge) -> RuleOutcome:
+    """``rule`` over ``windows`` (oldest first), each judged by ``judge``.
+
+    Walks back from the newest window until the run of windows on which the
+    rule held is ``for_windows`` long, or a window did not hold. Windows that
+    cannot judge the rule (``held is None``) are skipped while no window has
+    judged it yet, and end a run once one has: a run is of consecutive judged
+    windows.
+    """
     newest: tuple[WindowDrift, Condition] | None = None
     first: WindowDrift | None = None
     streak = 0
