@@ -52,7 +52,8 @@ class Notification:
 
 @dataclass(frozen=True)
 class Reconciled:
-    """What one check changed: every alert it wrote, and the notifications due."""
+    """What one check leaves: the model's open alerts and those it resolved, and the
+    notifications due."""
 
     alerts: tuple[AlertRecord, ...]
     due: tuple[Notification, ...]
@@ -114,9 +115,12 @@ def reconcile(
                 notify(alert, "repeat")
         elif alert is not None and outcome.state in ("ok", "pending"):
             _resolve(alert, outcome.message, moment, written, notify)
+    touched = {a.id for a in written}
     for alert in current:
         if alert.rule not in seen:
             _resolve(alert, "the rule is no longer in the spec", moment, written, notify)
+        elif alert.id not in touched:
+            written.append(alert)  # its rule could not be judged: it stays as it was
     for alert in unsent:
         written.append(alert)
         notify(alert, "resolve")
