@@ -92,7 +92,7 @@ def slack_payload(alert: AlertRecord, event: str, app_url: str) -> dict[str, Any
         f"— {_slack(alert.message)}"
     )
     link = full_link(app_url, alert.link)
-    body = text if link is None else f"{text}\n<{_slack(link)}|Open the timeline>"
+    body = text if link is None else f"{text}\n<{_slack(link)}|Open in Driftwatch>"
     return {
         "text": text,
         "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}],

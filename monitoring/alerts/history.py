@@ -32,6 +32,7 @@ from typing import Literal
 
 from monitoring.alerts.delivery import WebhookResult
 from monitoring.alerts.rules import AlertCheck, RuleOutcome
+from monitoring.schema import AlertRule
 from monitoring.store import alerts as history
 from monitoring.store.alerts import AlertRecord, Attempt, Silence
 from monitoring.store.connection import Store
@@ -67,13 +68,13 @@ class Reconciled:
 def reconcile(
     store: Store,
     check: AlertCheck,
-    link_of: Callable[[WindowDrift], str],
+    link_of: Callable[[AlertRule, WindowDrift], str],
     now: dt.datetime | None = None,
 ) -> Reconciled:
     """Open, update and resolve the model's alerts from ``check``; nothing is written yet.
 
-    ``link_of`` gives a window's link to its explaining view (relative to the
-    app); ``now`` (naive UTC, default the clock) is when the check ran.
+    ``link_of`` gives a rule's link to the view that explains it on a window
+    (relative to the app); ``now`` (naive UTC, default the clock) is when the check ran.
     """
     moment = now or utc_now()
     repeat = dt.timedelta(hours=check.rules.repeat_hours)
@@ -149,7 +150,10 @@ def _resolve(
 
 
 def _opened(
-    model: str, outcome: RuleOutcome, link_of: Callable[[WindowDrift], str], moment: dt.datetime
+    model: str,
+    outcome: RuleOutcome,
+    link_of: Callable[[AlertRule, WindowDrift], str],
+    moment: dt.datetime,
 ) -> AlertRecord:
     window, first = outcome.window, outcome.first_window
     assert window is not None and first is not None  # a firing rule held on a window
@@ -165,7 +169,7 @@ def _opened(
         window_start=window.start,
         window_end=window.end,
         first_window_start=first.start,
-        link=link_of(window),
+        link=link_of(outcome.rule, window),
         first_seen=moment,
         last_seen=moment,
     )
@@ -174,7 +178,7 @@ def _opened(
 def _updated(
     alert: AlertRecord,
     outcome: RuleOutcome,
-    link_of: Callable[[WindowDrift], str],
+    link_of: Callable[[AlertRule, WindowDrift], str],
     moment: dt.datetime,
 ) -> AlertRecord:
     window = outcome.window
@@ -186,7 +190,7 @@ def _updated(
         values=outcome.values,
         window_start=window.start,
         window_end=window.end,
-        link=link_of(window),
+        link=link_of(outcome.rule, window),
         last_seen=moment,
     )
 

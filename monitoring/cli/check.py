@@ -40,8 +40,9 @@ from monitoring.alerts.rules import AlertCheck, evaluate_alerts
 from monitoring.cli.options import add_db_option, baseline, day, positive_int, store_of
 from monitoring.drift.config import CORRECTIONS, RULES, DriftConfig
 from monitoring.errors import MonitoringError
-from monitoring.report.links import DEFAULT_APP_URL, timeline_link
+from monitoring.report.links import DEFAULT_APP_URL, performance_link, timeline_link
 from monitoring.report.text import verdict_word
+from monitoring.schema import AlertRule
 from monitoring.store.alerts import Attempt, CheckRun, record_check, target_of
 from monitoring.store.connection import Store
 from monitoring.store.windows import PERIODS, WindowPlan
@@ -131,8 +132,13 @@ def run_check(args: argparse.Namespace) -> int:
         )
         check = evaluate_alerts(store, timeline, plan)
 
-        def link_of(window: WindowDrift) -> str:
-            return timeline_link("", args.model, window.bounds, plan).lstrip("/")
+        def link_of(rule: AlertRule | None, window: WindowDrift) -> str:
+            # A metric rule is explained by the Performance page, the others by the Timeline.
+            if rule is not None and rule.signal == "metric":
+                found = performance_link("", args.model, window.bounds, plan, rule.metrics[0])
+            else:
+                found = timeline_link("", args.model, window.bounds, plan)
+            return found.lstrip("/")
 
         reconciled = reconcile(store, check, link_of, ran_at)
         target = target_of(args.webhook) if args.webhook else None
@@ -141,7 +147,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         _record(store, args.model, ran_at, None, EXIT_ERROR, 0, str(exc))
         return EXIT_ERROR
-    link = None if check.window is None else full_link(args.app_url, link_of(check.window))
+    link = None if check.window is None else full_link(args.app_url, link_of(None, check.window))
     undelivered = _undelivered(attempts)
     for failure in undelivered:
         print(f"error: webhook not delivered: {failure.error}", file=sys.stderr)

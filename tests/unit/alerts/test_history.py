@@ -46,7 +46,7 @@ def run(store: Store, check: AlertCheck, at: dt.datetime, sent: list[Notificatio
         sent.append(note)
         return [WebhookResult(True, 200, None)]
 
-    done = reconcile(store, check, lambda w: "timeline?model=churn", at)
+    done = reconcile(store, check, lambda r, w: "timeline?model=churn", at)
     deliver(store, done, send, "http://hook", at)
 
 
@@ -70,7 +70,7 @@ def test_unknown_keeps_repeat_waits_and_a_removed_rule_resolves(store: Store) ->
 def test_a_model_wide_silence_holds_back_every_rule(store: Store) -> None:
     add_silence(store, "churn", None, dt.datetime(2099, 1, 1), "maintenance", Actor("ed", "editor"))
     sent: list[Notification] = []
-    done = reconcile(store, checked(a="firing", b="firing"), lambda w: "x", NOW)
+    done = reconcile(store, checked(a="firing", b="firing"), lambda r, w: "x", NOW)
     assert all(n.silenced_by is not None for n in done.due) and len(done.due) == 2
     attempts = deliver(store, done, lambda n: sent.append(n) or [], "http://hook", NOW)
     assert sent == [] and [a.outcome for a in attempts] == ["silenced", "silenced"]

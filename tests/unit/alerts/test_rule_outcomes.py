@@ -172,7 +172,7 @@ def test_payloads_carry_the_id_and_escape_user_text_for_slack() -> None:
     assert slack["text"].startswith("[RESOLVED] warning: features on &lt;!channel&gt; churn")
     assert "&lt;https://evil|click&gt; &amp; co" in slack["text"]
     block = slack["blocks"][0]["text"]["text"]
-    assert block.endswith("|Open the timeline>") and "<!channel>" not in block
+    assert block.endswith("|Open in Driftwatch>") and "<!channel>" not in block
 
 
 def test_retries_back_off_and_stop_on_a_client_error() -> None:
@@ -182,3 +182,15 @@ def test_retries_back_off_and_stop_on_a_client_error() -> None:
     assert len(tries) == 3 and waits == [0.5, 1.0] and not tries[-1].ok
     bad = post_with_retries("ftp://example/x", {}, attempts=3, sleep=waits.append)
     assert len(bad) == 1 and "is not an http(s) URL" in str(bad[0].error)  # cannot pass
+
+
+def test_a_metric_rule_links_the_performance_page() -> None:
+    from monitoring.report.links import performance_link
+    from monitoring.store.windows import WindowPlan
+
+    bounds = (dt.datetime(2024, 2, 5), dt.datetime(2024, 2, 12))
+    link = performance_link("", "churn & co", bounds, WindowPlan("week"), "f1")
+    assert link == (
+        "/performance?model=churn+%26+co&from=2024-02-05&to=2024-02-11&metric=f1"
+        "&window=2024-02-05&period=week"
+    )
