@@ -30,12 +30,13 @@ from monitoring.alerts.delivery import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
     FORMATS,
+    WebhookResult,
     alert_payload,
     full_link,
     payload_for,
     post_with_retries,
 )
-from monitoring.alerts.history import Notification, Reconciled, deliver, reconcile
+from monitoring.alerts.history import Notification, Reconciled, Sender, deliver, reconcile
 from monitoring.alerts.rules import AlertCheck, evaluate_alerts
 from monitoring.cli.options import add_db_option, baseline, day, positive_int, store_of
 from monitoring.drift.config import CORRECTIONS, RULES, DriftConfig
@@ -97,7 +98,7 @@ def add_check_command(commands: Any) -> argparse.ArgumentParser:
     )
     sub.add_argument(
         "--backoff",
-        type=float,
+        type=seconds,
         default=DEFAULT_BACKOFF,
         help=f"seconds before the second try, doubled before each further one "
         f"(default {DEFAULT_BACKOFF:g})",
@@ -110,6 +111,17 @@ def add_check_command(commands: Any) -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print a JSON document")
     sub.set_defaults(run=run_check)
     return sub
+
+
+def seconds(text: str) -> float:
+    """A number of seconds, 0 or more (``--backoff``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
+    return value
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -176,11 +188,12 @@ def run_check(args: argparse.Namespace) -> int:
     return code
 
 
-def _sender(args: argparse.Namespace) -> Any:
+def _sender(args: argparse.Namespace) -> Sender | None:
+    """How to send one notification to ``--webhook`` (``None`` without one)."""
     if not args.webhook:
         return None
 
-    def send(note: Notification) -> Any:
+    def send(note: Notification) -> list[WebhookResult]:
         payload = payload_for(args.webhook_format, note.alert, note.event, args.app_url)
         return post_with_retries(args.webhook, payload, attempts=args.retries,
                                  backoff=args.backoff)  # fmt: skip

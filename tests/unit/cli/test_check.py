@@ -135,3 +135,5 @@ def test_errors_exit_1(db: Path, tmp_path: Path, capsys) -> None:
     assert last_check(Store(db), "nope") is None
     with pytest.raises(SystemExit):
         check("--db", str(db), "--model", "churn", "--since", "yesterday")
+    with pytest.raises(SystemExit):
+        check("--db", str(db), "--model", "churn", "--backoff", "-1")
