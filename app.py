@@ -21,6 +21,7 @@ st.navigation(
         st.Page("pages/upload.py", title="Upload & compare", icon=":material/upload_file:"),
         st.Page("pages/performance.py", title="Performance", icon=":material/monitoring:"),
         st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:"),
+        st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:"),
         st.Page("pages/review_pack.py", title="Review pack", icon=":material/folder_zip:"),
         st.Page("pages/data.py", title="Data", icon=":material/table:"),
     ]

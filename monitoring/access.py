@@ -1,7 +1,7 @@
 """Who may do what: three roles, the actions each allows, and the roles file that assigns them.
 
 - **viewer**: browse every page and export (charts, review packs, tables);
-- **editor**: also upload files, save slices and write notes;
+- **editor**: also upload files, save slices, write notes, acknowledge and silence alerts;
 - **admin**: also delete slices and notes.
 
 Roles only apply when the app has a login (``[auth]`` in
@@ -40,6 +40,8 @@ ACTIONS: dict[str, str] = {
     "upload": "editor",
     "save_slice": "editor",
     "write_note": "editor",
+    "silence_alert": "editor",
+    "acknowledge_alert": "editor",
     "delete_slice": "admin",
     "delete_note": "admin",
 }
@@ -50,6 +52,8 @@ ACTION_WORDS: dict[str, str] = {
     "upload": "upload files",
     "save_slice": "save slices",
     "write_note": "write notes",
+    "silence_alert": "silence alerts",
+    "acknowledge_alert": "acknowledge alerts",
     "delete_slice": "delete slices",
     "delete_note": "delete notes",
 }

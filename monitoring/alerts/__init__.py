@@ -1,6 +1,14 @@
-"""The spec's alert rules on the latest window, and telling someone.
+"""Alerts: the spec's rules over the newest windows, their history, and telling someone.
 
-Entry points: :func:`~monitoring.alerts.rules.evaluate_alerts`,
-:func:`~monitoring.alerts.delivery.webhook_payload` and
-:func:`~monitoring.alerts.delivery.post_webhook`.
+:func:`~monitoring.alerts.rules.evaluate_alerts` judges the rules;
+:func:`~monitoring.alerts.history.reconcile` opens, updates and resolves alerts
+and says which notifications are due; :func:`~monitoring.alerts.history.deliver`
+sends them (:mod:`monitoring.alerts.delivery`: the JSON and Slack payloads,
+retries) and writes the history. :func:`last_check` is the newest run of
+``check`` on a model. ``docs/alerts.md`` describes the rule syntax, the
+life cycle and the webhook schema.
 """
+
+from monitoring.store.alerts import CheckRun, last_check
+
+__all__ = ["CheckRun", "last_check"]

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from monitoring.cli.alerts import add_alert_commands
 from monitoring.cli.check import add_check_command
 from monitoring.cli.compare import add_compare_command
 from monitoring.cli.drift import add_drift_command
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     add_performance_command(commands)
     add_export_command(commands)
     add_check_command(commands)
+    add_alert_commands(commands)
     add_timeline_command(commands)
     add_compare_command(commands)
     return parser

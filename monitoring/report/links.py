@@ -37,3 +37,26 @@ def timeline_link(
     elif plan.period is not None:
         params[PERIOD] = plan.period
     return f"{app_url.rstrip('/')}/timeline?{urlencode(params)}"
+
+
+def performance_link(
+    app_url: str,
+    model: str,
+    window: tuple[dt.datetime, dt.datetime],
+    plan: WindowPlan,
+    metric: str,
+) -> str:
+    """Deep link to the Performance page: ``metric`` on ``window``, cut as ``plan``."""
+    start, end = window
+    params = {
+        MODEL: model,
+        FROM: start.date().isoformat(),
+        TO: (end - TICK).date().isoformat(),
+        METRIC: metric,
+        WINDOW: start.isoformat(sep=" ").removesuffix(" 00:00:00"),
+    }
+    if plan.rows is not None:
+        params[PERIOD], params[ROWS] = ROWS, str(plan.rows)
+    elif plan.period is not None:
+        params[PERIOD] = plan.period
+    return f"{app_url.rstrip('/')}/performance?{urlencode(params)}"

@@ -1,7 +1,7 @@
 """Every table Driftwatch creates, and when: the metadata once per database file per process.
 
-Metadata tables (models, imports, stored results, slices, notes, the audit log) are created
-by :func:`ensure` the first time this process connects to a file, so no read
+Metadata tables (models, imports, stored results, slices, notes, the audit log, alerts) are
+created by :func:`ensure` the first time this process connects to a file, so no read
 path ever runs DDL. A model's record table and its slice table are typed from
 its spec and created when its first import (or first upload) arrives.
 """
@@ -147,6 +147,63 @@ CREATE TABLE IF NOT EXISTS dw_audit (
     action VARCHAR NOT NULL,
     model VARCHAR,
     object VARCHAR NOT NULL
+);
+-- Alerts (store/alerts.py): one row per alert from its opening to its resolution; the
+-- deliveries tried for it; silences; and one row per run of `check`.
+CREATE TABLE IF NOT EXISTS dw_alerts (
+    id VARCHAR PRIMARY KEY,
+    model VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    message VARCHAR NOT NULL,
+    measured VARCHAR NOT NULL,
+    window_start TIMESTAMP,
+    window_end TIMESTAMP,
+    first_window_start TIMESTAMP,
+    link VARCHAR,
+    first_seen TIMESTAMP NOT NULL,
+    last_seen TIMESTAMP NOT NULL,
+    resolved_at TIMESTAMP,
+    last_notified TIMESTAMP,
+    pending_event VARCHAR,
+    acknowledged_by VARCHAR,
+    acknowledged_at TIMESTAMP
+);
+CREATE SEQUENCE IF NOT EXISTS dw_delivery_ids;
+CREATE TABLE IF NOT EXISTS dw_alert_deliveries (
+    id BIGINT PRIMARY KEY,
+    alert_id VARCHAR NOT NULL,
+    event VARCHAR NOT NULL,
+    attempted_at TIMESTAMP NOT NULL,
+    attempt INTEGER NOT NULL,
+    target VARCHAR,
+    outcome VARCHAR NOT NULL,
+    status INTEGER,
+    error VARCHAR
+);
+CREATE SEQUENCE IF NOT EXISTS dw_silence_ids;
+CREATE TABLE IF NOT EXISTS dw_silences (
+    id BIGINT PRIMARY KEY,
+    model VARCHAR NOT NULL,
+    rule VARCHAR,
+    until TIMESTAMP NOT NULL,
+    reason VARCHAR NOT NULL,
+    created_by VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    ended_at TIMESTAMP
+);
+CREATE SEQUENCE IF NOT EXISTS dw_check_ids;
+CREATE TABLE IF NOT EXISTS dw_check_runs (
+    id BIGINT PRIMARY KEY,
+    model VARCHAR NOT NULL,
+    ran_at TIMESTAMP NOT NULL,
+    window_start TIMESTAMP,
+    window_end TIMESTAMP,
+    outcome VARCHAR NOT NULL,
+    exit_code INTEGER NOT NULL,
+    firing INTEGER NOT NULL,
+    message VARCHAR NOT NULL
 );
 -- Added after the first release: files made before get the column here.
 ALTER TABLE dw_imports ADD COLUMN IF NOT EXISTS batch_id VARCHAR;

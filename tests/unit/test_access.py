@@ -11,7 +11,15 @@ from monitoring.errors import AccessError
 
 EXPECTED = {
     "viewer": {"browse", "export"},
-    "editor": {"browse", "export", "upload", "save_slice", "write_note"},
+    "editor": {
+        "browse",
+        "export",
+        "upload",
+        "save_slice",
+        "write_note",
+        "silence_alert",
+        "acknowledge_alert",
+    },
     "admin": set(ACTIONS),
 }
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from monitoring import log_records
-from monitoring.alerts.delivery import post_webhook, webhook_payload
+from monitoring.alerts.delivery import post_webhook
 from monitoring.alerts.rules import evaluate_alerts
+from monitoring.cli.check import check_document
 from monitoring.report.links import timeline_link
 from monitoring.store.connection import Store
 from monitoring.store.windows import WindowPlan
@@ -81,8 +82,8 @@ def test_payload_and_link(store: Store) -> None:
     assert "&period=week" in link and "rows" not in link
     rows = timeline_link("http://dw.example:8501", "churn", bounds, WindowPlan(rows=500))
     assert rows.endswith("&period=rows&rows=500")  # the names the Timeline page reads
-    payload = webhook_payload(check, link)
-    assert set(payload) == {"version", "model", "breached", "window", "breaches", "notes", "link"}
+    payload = check_document(check, link)
+    assert set(payload) == {"model", "breached", "window", "breaches", "rules", "notes", "link"}
     assert payload["breached"] is True and payload["window"]["drifted_features"] == ["age"]
     assert payload["breaches"] == [
         {"rule": "features", "message": "watched feature(s) drifted: age"}

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from monitoring import log_records
 from monitoring.cli.check import add_check_command
+from monitoring.store.alerts import last_check, list_alerts
+from monitoring.store.connection import Store
+from tests.unit.alerts.receiver import Receiver, receiver
 from tests.unit.timeline.timeline_data import alert_spec, records
 
 
@@ -33,49 +33,33 @@ def db(tmp_path: Path) -> Path:
     return path
 
 
-class _Hook(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]]
-    status = 200
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(
-            {"path": self.path, "type": self.headers["Content-Type"], "body": json.loads(body)}
-        )
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def hook() -> Iterator[tuple[str, type[_Hook]]]:
-    handler = type("Hook", (_Hook,), {"received": [], "status": 200})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/alerts", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+def hook() -> Iterator[Receiver]:
+    with receiver() as r:
+        yield r
 
 
-def test_breach_exits_3_and_posts_the_alert(db: Path, hook, capsys) -> None:
-    url, handler = hook
-    code = check("--db", str(db), "--model", "churn", "--period", "week", "--webhook", url,
+def test_breach_exits_3_and_posts_the_alert(db: Path, hook: Receiver, capsys) -> None:
+    code = check("--db", str(db), "--model", "churn", "--period", "week", "--webhook", hook.url,
                  "--app-url", "http://dw:8501")  # fmt: skip
     assert code == 3
-    assert "BREACH" in capsys.readouterr().out
-    (post,) = handler.received
+    out = capsys.readouterr().out
+    assert "BREACH" in out and "alert opened: [warning] features" in out
+    (post,) = hook.received
     assert post["path"] == "/alerts" and post["type"] == "application/json"
     body = post["body"]
-    assert body["model"] == "churn" and body["breached"] is True
-    assert body["breaches"] == [{"rule": "features", "message": "watched feature(s) drifted: age"}]
+    assert body["version"] == 2 and body["event"] == "open" and body["state"] == "firing"
+    assert body["model"] == "churn" and body["rule"] == "features"
+    assert body["message"] == "watched feature(s) drifted: age"
+    assert body["values"]["drifted_features"] == ["age"]
     # The week of 12 February is still filling: the newest complete week is checked.
     assert body["window"]["start"].startswith("2024-02-05")
     assert body["link"].startswith("http://dw:8501/timeline?model=churn&from=2024-02-05")
+    (alert,) = list_alerts(Store(db))
+    assert alert.id == body["id"] and alert.state == "firing" and alert.last_notified
+    run = last_check(Store(db), "churn")
+    assert run is not None and run.exit_code == 3 and run.outcome == "firing" and run.firing == 1
+    assert run.window_start is not None and run.window_start.isoformat() == "2024-02-05T00:00:00"
 
 
 def test_json_document(db: Path, capsys) -> None:
@@ -83,20 +67,26 @@ def test_json_document(db: Path, capsys) -> None:
     document = json.loads(capsys.readouterr().out)
     assert set(document) >= {"model", "breached", "window", "breaches", "link", "timeline"}
     assert document["webhook"] is None
+    assert [a["rule"] for a in document["alerts"]] == ["features"]
+    assert document["notifications"] == [
+        {"id": document["alerts"][0]["id"], "rule": "features", "event": "open",
+         "silenced": False, "delivered": False, "attempts": 0}
+    ]  # fmt: skip
     assert document["timeline"]["windows"] == 7 and document["timeline"]["computed"] == 7
     assert len(document["timeline"]["latest"]) == 3
     assert check("--db", str(db), "--model", "churn", "--period", "week", "--json") == 3
     assert json.loads(capsys.readouterr().out)["timeline"]["computed"] == 0
 
 
-def test_no_breach_exits_0_and_posts_nothing(tmp_path: Path, hook) -> None:
-    url, handler = hook
+def test_no_breach_exits_0_and_posts_nothing(tmp_path: Path, hook: Receiver) -> None:
+    url = hook.url
     calm = tmp_path / "calm.duckdb"
     spec = alert_spec(features=("age",))
     log_records(records("2024-01-01", 31), spec, db=calm)
     log_records(records("2024-02-01", 14, seed=2), spec, db=calm)
     assert check("--db", str(calm), "--model", "churn", "--period", "week", "--webhook", url) == 0
-    assert handler.received == []
+    assert hook.received == []
+    assert list_alerts(Store(calm)) == []
 
 
 def test_nothing_tested_exits_5_and_says_why(tmp_path: Path, capsys) -> None:
@@ -106,6 +96,8 @@ def test_nothing_tested_exits_5_and_says_why(tmp_path: Path, capsys) -> None:
     log_records(records("2024-02-05", 14, per_day=1, seed=2), spec, db=sparse)  # 7 rows a week
     args = ("--db", str(sparse), "--model", "churn", "--period", "week", "--since", "2024-02-05")
     assert check(*args) == 5
+    run = last_check(Store(sparse), "churn")
+    assert run is not None and run.outcome == "untested" and run.window_start is None
     out = capsys.readouterr().out
     assert "nothing could be tested: " in out and "fewer than the 30 rows a test needs" in out
     assert check(*args, "--min-rows", "5") in (0, 3)  # a smaller minimum judges them
@@ -126,15 +118,22 @@ def test_a_quality_rule_breaches_on_missing_values(tmp_path: Path, capsys) -> No
     ]
 
 
-def test_undelivered_webhook_exits_4(db: Path, hook, capsys) -> None:
-    url, handler = hook
-    handler.status = 500
-    assert check("--db", str(db), "--model", "churn", "--period", "week", "--webhook", url) == 4
+def test_undelivered_webhook_exits_4(db: Path, hook: Receiver, capsys) -> None:
+    hook.statuses = [500, 500]
+    args = ("--db", str(db), "--model", "churn", "--period", "week", "--webhook", hook.url,
+            "--retries", "2", "--backoff", "0")  # fmt: skip
+    assert check(*args) == 4
     assert "webhook not delivered: HTTP 500" in capsys.readouterr().err
+    assert len(hook.received) == 2  # the retry
+    run = last_check(Store(db), "churn")
+    assert run is not None and run.outcome == "undelivered" and run.exit_code == 4
 
 
 def test_errors_exit_1(db: Path, tmp_path: Path, capsys) -> None:
     assert check("--db", str(db), "--model", "nope") == 1
     assert "no model named 'nope'" in capsys.readouterr().err
+    assert last_check(Store(db), "nope") is None
     with pytest.raises(SystemExit):
         check("--db", str(db), "--model", "churn", "--since", "yesterday")
+    with pytest.raises(SystemExit):
+        check("--db", str(db), "--model", "churn", "--backoff", "-1")

@@ -11,12 +11,16 @@ from monitoring.store.windows import calendar_windows, row_windows, window_recor
 from tests.conftest import REPO, tiny_records, tiny_spec
 
 METADATA_TABLES = [
+    "dw_alert_deliveries",
+    "dw_alerts",
     "dw_annotations",
     "dw_audit",
+    "dw_check_runs",
     "dw_drift_columns",
     "dw_drift_runs",
     "dw_imports",
     "dw_models",
+    "dw_silences",
     "dw_slices",
     "dw_timeline_cells",
     "dw_timeline_windows",
