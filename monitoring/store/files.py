@@ -164,7 +164,12 @@ def open_batches(path: str | Path, max_bytes: int | None = MAX_FILE_BYTES) -> Re
     parquet = _open_parquet(name, path, max_bytes)
     if parquet.metadata.num_rows == 0:
         raise ValidationError(name, ["the file has a header but no rows"])
-    return RecordBatches(name, _sha256(name, path), parquet.schema_arrow.names, parquet=parquet)
+    schema = parquet.schema_arrow
+    index = (schema.pandas_metadata or {}).get(
+        "index_columns", []
+    )  # pandas reads them as the index
+    columns = [n for n in schema.names if n not in index]
+    return RecordBatches(name, _sha256(name, path), columns, parquet=parquet)
 
 
 def read_records(file: RecordFile, max_bytes: int | None = MAX_FILE_BYTES) -> pd.DataFrame:

@@ -1,14 +1,21 @@
 """Importing a record file in bounded batches: validated, appended and noted in one transaction.
 
-The file is read batch by batch (:class:`~monitoring.store.files.RecordBatches`);
-each batch is typed column by column (:class:`~monitoring.store.values.ColumnTyper`)
-and appended from Arrow while every batch so far is clean. Whatever is found
-is counted over the whole file, with the file's own row numbers, and reported
-at once at the end; then the transaction is rolled back, so nothing is
-written. A binary model's labels are settled once every batch is counted
-(:class:`~monitoring.store.labels.LabelTally`), and the warnings are counted
-in SQL over the import's rows before the commit. Memory stays flat in the
-file's size: one batch, its typed copy and DuckDB's buffers.
+The file is read in batches (:class:`~monitoring.store.files.RecordBatches`)
+and each column typed batch by batch (:class:`~monitoring.store.values.ColumnTyper`).
+Whatever is found is counted over the whole file, with the file's own row
+numbers, and reported at once at the end; the transaction is then rolled
+back, so nothing is kept. A binary model's labels are settled once every
+batch is counted (:class:`~monitoring.store.labels.LabelTally`), and the
+warnings are counted in SQL over the import's rows before the commit.
+
+Two ways to append, the same rows either way (a test compares them):
+
+- a Parquet file whose every column DuckDB can cast as the typer types it
+  (:func:`_sql_casts`) is checked column by column, one column's batch in
+  memory at a time, then appended by DuckDB's own ``read_parquet`` in one
+  ``INSERT`` (parallel, under :data:`_BUFFER_CAP`);
+- otherwise (text dates, float labels, a CSV file) each batch is typed
+  whole and appended from Arrow while every batch so far is clean.
 
 The transaction is the one :meth:`Store.append` makes for a frame, fed in
 batches; the duplicate and registration checks are the store's own.
@@ -159,7 +166,10 @@ def _sql_casts(source: RecordBatches, spec: ModelSpec, present: list[str]) -> di
             utc = kind.tz is not None
             casts[column] = f"timezone('UTC', {name})" if utc else f"CAST({name} AS TIMESTAMP)"
         elif sql_type == "DOUBLE" and (
-            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+            pa.types.is_integer(kind)
+            or pa.types.is_float32(kind)
+            or pa.types.is_float64(kind)
+            or pa.types.is_boolean(kind)
         ):
             casts[column] = f"NULLIF(CAST({name} AS DOUBLE), 'NaN'::DOUBLE)"
         elif sql_type == "VARCHAR" and (

@@ -1,10 +1,11 @@
 """Validating records against a model's spec, and importing them: files and DataFrames alike.
 
-Nothing is written until every check has passed; every problem found is
+Nothing is kept unless every check has passed; every problem found is
 reported at once, naming the file, the column and example rows, so a user can
 fix a file in one go. Row numbers count data rows from 1 (the header is not a
 row). Reading files is :mod:`monitoring.store.files`, typing one column is
-:mod:`monitoring.store.values`; this module adds the checks across columns
+:mod:`monitoring.store.values`, a file import streams through
+:mod:`monitoring.store.importer`; this module adds the checks across columns
 and against what the store already holds:
 
 - a binary model's targets and predictions must be its two labels: the
@@ -135,7 +136,9 @@ def import_file(
     ``max_bytes`` limits the file and what it unpacks to (as for uploads). A
     file whose content was imported into the model before is refused unless
     ``allow_duplicate``. The audit log records the import under ``actor``
-    (default: this process's account); the result carries the warnings.
+    (default: this process's account); the result carries the warnings. A
+    Parquet file is streamed in batches, so memory stays flat in its size
+    (:mod:`monitoring.store.importer`).
 
     Raises
     ------

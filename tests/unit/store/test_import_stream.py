@@ -187,3 +187,13 @@ def test_warnings_are_counted_over_the_whole_file(tmp_path: Path, store: Store) 
         "categorical feature 'plan': 400 categories the reference (2024-01-01 → 2024-01-31) "
         "never saw, in 400 rows, e.g. 'p0', 'p1', 'p10'",
     )
+
+
+def test_a_missing_column_lists_what_the_file_has_as_pandas_reads_it(
+    tmp_path: Path, store: Store
+) -> None:
+    path = tmp_path / "indexed.parquet"
+    tiny_records(9).drop(columns="income").set_index("age").to_parquet(path)  # age: the index
+    problems = import_problems(store, path)
+    assert problems == file_problems(path)
+    assert problems[0].startswith("missing column(s) 'age' (numeric), 'income' (numeric)")
