@@ -13,7 +13,7 @@ import pytest
 
 from monitoring import log_records
 from monitoring.errors import ValidationError
-from monitoring.store import files
+from monitoring.store import files, importer
 from monitoring.store.connection import Store
 from monitoring.store.ingest import RecordFile, import_file, read_records, validate_records
 from tests.conftest import tiny_records, tiny_spec
@@ -197,3 +197,23 @@ def test_a_missing_column_lists_what_the_file_has_as_pandas_reads_it(
     problems = import_problems(store, path)
     assert problems == file_problems(path)
     assert problems[0].startswith("missing column(s) 'age' (numeric), 'income' (numeric)")
+
+
+def test_usual_parquet_types_are_appended_by_duckdbs_reader(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+    original = importer._insert_parquet
+
+    def spy(*args: object) -> None:
+        calls.append(args)
+        original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer, "_insert_parquet", spy)
+    import_file(store, parquet(tmp_path, tiny_records(9)), tiny_spec())
+    assert len(calls) == 1 and len(stored(store)) == 9
+    text_dates = tiny_records(9).assign(ts=[f"2024-01-0{d}" for d in range(1, 10)])
+    import_file(
+        Store(tmp_path / "b.duckdb"), parquet(tmp_path, text_dates, "t.parquet"), tiny_spec()
+    )
+    assert len(calls) == 1  # text dates are parsed in Python, batch by batch
