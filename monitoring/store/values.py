@@ -193,10 +193,13 @@ class ColumnTyper:
     def _parse_dates(self, text: pd.Series, offset: int) -> pd.Series:
         """Dates in ISO 8601, or all in the one format the values allow; else what is wrong."""
         column = self.column
+        iso = None
         if not self._decided and text.notna().any():
-            self._decide(text)
-        if self._format is None or self._format == _ISO:
             iso = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+            self._decide(text, iso)
+        if self._format is None or self._format == _ISO:
+            if iso is None:
+                iso = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
             failed = iso.isna() & text.notna()
             if self._format == _ISO and failed.any():  # some ISO 8601, some not: other formats?
                 other = pd.to_datetime(
@@ -234,10 +237,9 @@ class ColumnTyper:
             )
         return parsed
 
-    def _decide(self, text: pd.Series) -> None:
+    def _decide(self, text: pd.Series, iso: pd.Series) -> None:
         """Settle the format from the first batch holding dates (module docstring)."""
         self._decided = True
-        iso = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
         if iso.notna().any():
             self._format = _ISO
             return
