@@ -16,12 +16,18 @@ import gzip
 import hashlib
 import io
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
 
 from monitoring.errors import ValidationError
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 # The upload page's default `server.maxUploadSize` (200 MB); import and compare default to it.
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -29,6 +35,9 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_CELL_CHARS = 128 * 1024
 # Cells that mean "no value" in a text file, compared case-insensitively after stripping.
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "<na>", "nat"})
+# Rows per batch of a streamed import: a few tens of MB of Arrow data at a time.
+BATCH_ROWS = 262_144
+_HASH_BLOCK = 4 * 1024 * 1024
 _EXAMPLES = 3
 _BOMS = (  # longest first: the UTF-32 LE mark begins with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "UTF-32 (little-endian)"),
@@ -58,6 +67,111 @@ class RecordFile:
         return hashlib.sha256(self.content).hexdigest()
 
 
+class RecordBatches:
+    """A record file read in batches of Arrow rows, within the limits of :func:`read_records`.
+
+    A Parquet file is streamed from disk, one batch at a time, so memory
+    stays flat in the file's size; a CSV file is parsed whole by
+    :func:`read_records` (its size is bounded by the limit) and handed out
+    in slices. :meth:`batches` can be called again to re-read the file.
+    Open with :func:`open_batches`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        sha256: str,
+        columns: list[str],
+        parquet: pq.ParquetFile | None = None,
+        frame: pd.DataFrame | None = None,
+    ) -> None:
+        self.name = name
+        self.sha256 = sha256
+        self.columns = columns
+        self._parquet = parquet
+        self._frame = frame
+
+    @property
+    def parquet_path(self) -> Path | None:
+        """The Parquet file on disk, for DuckDB's own reader; ``None`` for a CSV file."""
+        return Path(self.name) if self._parquet is not None else None
+
+    def arrow_types(self) -> dict[str, pa.DataType]:
+        """Each column's Arrow type as read (a CSV file's cells are all text)."""
+        if self._parquet is not None:
+            schema = self._parquet.schema_arrow
+            return {name: schema.field(name).type for name in schema.names}
+        return {name: pa.string() for name in self.columns}
+
+    def batches(
+        self, columns: Sequence[str] | None = None, rows: int | None = None
+    ) -> Iterator[tuple[int, pa.Table | pd.DataFrame]]:
+        """(offset, batch) of ``rows`` (default :data:`BATCH_ROWS`) in file order.
+
+        The batch's first row is row ``offset + 1``. A Parquet file's batches
+        are Arrow tables; a CSV file's are slices of its frame of text cells
+        (``NaN`` for a missing cell, as :func:`read_records` reads them).
+
+        Raises
+        ------
+        ValidationError
+            A Parquet page that cannot be read.
+        """
+        chosen = list(columns) if columns is not None else self.columns
+        rows = rows or BATCH_ROWS
+        offset = 0
+        if self._frame is not None:
+            for start in range(0, len(self._frame), rows):
+                yield start, self._frame.iloc[start : start + rows][chosen]
+            return
+        assert self._parquet is not None
+        reader = self._parquet.iter_batches(batch_size=rows, columns=chosen)
+        while True:
+            try:
+                batch = next(reader)
+            except StopIteration:
+                return
+            except Exception as exc:  # pyarrow raises many unrelated types for a bad file
+                raise ValidationError(self.name, [f"not a readable Parquet file: {exc}"]) from exc
+            yield offset, pa.Table.from_batches([batch])
+            offset += batch.num_rows
+
+
+def open_batches(path: str | Path, max_bytes: int | None = MAX_FILE_BYTES) -> RecordBatches:
+    """Open a record file for :class:`RecordBatches`, checking what can be checked up front.
+
+    The same refusals as :func:`read_records`, in the same words; the hash is
+    of the file's bytes, read in blocks.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`read_records`.
+    """
+    path = Path(path)
+    if not str(path).lower().endswith((".parquet", ".pq")):
+        file = RecordFile.from_path(path)
+        frame = read_records(file, max_bytes)
+        return RecordBatches(file.name, file.sha256, [str(c) for c in frame.columns], frame=frame)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ValidationError(name, [f"cannot read the file: {exc.strerror}"]) from exc
+    if size == 0:
+        raise ValidationError(name, ["the file is empty"])
+    _refuse_size(name, size, max_bytes)
+    parquet = _open_parquet(name, path, max_bytes)
+    if parquet.metadata.num_rows == 0:
+        raise ValidationError(name, ["the file has a header but no rows"])
+    schema = parquet.schema_arrow
+    index = (schema.pandas_metadata or {}).get(
+        "index_columns", []
+    )  # pandas reads them as the index
+    columns = [n for n in schema.names if n not in index]
+    return RecordBatches(name, _sha256(name, path), columns, parquet=parquet)
+
+
 def read_records(file: RecordFile, max_bytes: int | None = MAX_FILE_BYTES) -> pd.DataFrame:
     """Parse a CSV (optionally ``.gz``) or Parquet file into a DataFrame.
 
@@ -76,12 +190,7 @@ def read_records(file: RecordFile, max_bytes: int | None = MAX_FILE_BYTES) -> pd
     name = file.name.lower()
     if not file.content:
         raise ValidationError(file.name, ["the file is empty"])
-    if max_bytes is not None and len(file.content) > max_bytes:
-        raise ValidationError(
-            file.name,
-            [f"the file is {megabytes(len(file.content))}, larger than the limit of "
-             f"{megabytes(max_bytes)}"],
-        )  # fmt: skip
+    _refuse_size(file.name, len(file.content), max_bytes)
     if name.endswith((".parquet", ".pq")):
         frame = _read_parquet(file, max_bytes)
     elif name.endswith((".csv", ".csv.gz", ".txt")):
@@ -116,6 +225,25 @@ def text_encoding_problem(head: bytes) -> str | None:
 def megabytes(size: int) -> str:
     """A size for people: ``12.5 MB``, or bytes below one MB."""
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
+
+
+def _refuse_size(name: str, size: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise ValidationError(
+            name,
+            [f"the file is {megabytes(size)}, larger than the limit of {megabytes(max_bytes)}"],
+        )
+
+
+def _sha256(name: str, path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stream:
+            while block := stream.read(_HASH_BLOCK):
+                digest.update(block)
+    except OSError as exc:
+        raise ValidationError(name, [f"cannot read the file: {exc.strerror}"]) from exc
+    return digest.hexdigest()
 
 
 def _csv_text(file: RecordFile, max_bytes: int | None) -> bytes:
@@ -215,27 +343,34 @@ def _short_lines(file: RecordFile, text: bytes, width: int) -> list[tuple[int, i
 
 
 def _read_parquet(file: RecordFile, max_bytes: int | None) -> pd.DataFrame:
+    parquet = _open_parquet(file.name, io.BytesIO(file.content), max_bytes)
     try:
-        import pyarrow.parquet as pq
+        table = parquet.read()
+    except Exception as exc:  # pyarrow raises many unrelated types for a bad file
+        raise ValidationError(file.name, [f"not a readable Parquet file: {exc}"]) from exc
+    return table.to_pandas()
 
-        parquet = pq.ParquetFile(io.BytesIO(file.content))
+
+def _open_parquet(name: str, source: Path | io.BytesIO, max_bytes: int | None) -> pq.ParquetFile:
+    """A Parquet file whose data is within the limit and whose column names are unique."""
+    try:
+        import pyarrow.parquet
+
+        parquet = pyarrow.parquet.ParquetFile(source)
         size = sum(
             parquet.metadata.row_group(i).total_byte_size
             for i in range(parquet.metadata.num_row_groups)
         )
-        if max_bytes is not None and size > max_bytes:
-            raise ValidationError(
-                file.name,
-                [f"the file holds {megabytes(size)} of data uncompressed, more than the limit "
-                 f"of {megabytes(max_bytes)}"],
-            )  # fmt: skip
-        table = parquet.read()
-    except ValidationError:
-        raise
     except Exception as exc:  # pyarrow raises many unrelated types for a bad file
-        raise ValidationError(file.name, [f"not a readable Parquet file: {exc}"]) from exc
-    names = table.column_names
+        raise ValidationError(name, [f"not a readable Parquet file: {exc}"]) from exc
+    if max_bytes is not None and size > max_bytes:
+        raise ValidationError(
+            name,
+            [f"the file holds {megabytes(size)} of data uncompressed, more than the limit "
+             f"of {megabytes(max_bytes)}"],
+        )  # fmt: skip
+    names = parquet.schema_arrow.names
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise ValidationError(file.name, [f"duplicated column name(s): {duplicated}"])
-    return table.to_pandas()
+        raise ValidationError(name, [f"duplicated column name(s): {duplicated}"])
+    return parquet

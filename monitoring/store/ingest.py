@@ -1,10 +1,11 @@
 """Validating records against a model's spec, and importing them: files and DataFrames alike.
 
-Nothing is written until every check has passed; every problem found is
+Nothing is kept unless every check has passed; every problem found is
 reported at once, naming the file, the column and example rows, so a user can
 fix a file in one go. Row numbers count data rows from 1 (the header is not a
 row). Reading files is :mod:`monitoring.store.files`, typing one column is
-:mod:`monitoring.store.values`; this module adds the checks across columns
+:mod:`monitoring.store.values`, a file import streams through
+:mod:`monitoring.store.importer`; this module adds the checks across columns
 and against what the store already holds:
 
 - a binary model's targets and predictions must be its two labels: the
@@ -27,28 +28,36 @@ import pandas as pd
 
 from monitoring.access import Actor, local_process
 from monitoring.errors import ValidationError
-from monitoring.schema import DEFAULT_POSITIVE_LABEL, ModelSpec
+from monitoring.schema import ModelSpec
+from monitoring.store import notes
 from monitoring.store.connection import ImportResult, Store, default_db_path
-from monitoring.store.files import MAX_FILE_BYTES, MISSING_TOKENS, RecordFile, read_records
+from monitoring.store.files import (
+    MAX_FILE_BYTES,
+    MISSING_TOKENS,
+    RecordFile,
+    open_batches,
+    read_records,
+)
+from monitoring.store.importer import import_batches, missing_columns
+from monitoring.store.labels import label_problems
+from monitoring.store.notes import MANY_CATEGORIES, MANY_ROWS, record_notes
 from monitoring.store.sql import quote_ident
-from monitoring.store.values import convert_column, examples
+from monitoring.store.values import convert_column
 
 __all__ = [
+    "MANY_CATEGORIES",
+    "MANY_ROWS",
     "MAX_FILE_BYTES",
     "MISSING_TOKENS",
     "RecordFile",
     "convert_column",
     "import_file",
+    "label_problems",
     "log_records",
     "read_records",
     "record_notes",
     "validate_records",
 ]
-# A categorical feature with more distinct values than this, or more than half as
-# many as it has rows (past MANY_ROWS), is more likely an id or free text than a category.
-MANY_CATEGORIES = 1_000
-MANY_ROWS = 100
-_SHOWN = 3
 
 
 def validate_records(
@@ -75,13 +84,7 @@ def validate_records(
     duplicated = sorted({c for c in present if present.count(c) > 1})
     if duplicated:
         raise ValidationError(source, [f"duplicated column name(s): {duplicated}"])
-    missing = [
-        f"{c!r} ({role})"
-        for c, role in spec.columns().items()
-        if c not in frame.columns and role != "target"
-    ]
-    if missing:
-        problems.append(f"missing column(s) {', '.join(missing)}; the file has {_listing(present)}")
+    problems += missing_columns(spec, present)
     typed: dict[str, pd.Series] = {}
     for column, role in spec.columns().items():
         if column not in frame.columns:
@@ -96,69 +99,6 @@ def validate_records(
     if problems:
         raise ValidationError(source, problems)
     return pd.DataFrame(typed)
-
-
-def label_problems(
-    typed: dict[str, pd.Series], spec: ModelSpec, labels: Sequence[str] = ()
-) -> list[tuple[str, str, str]]:
-    """(column, role, message) for a binary model's targets and predictions outside its labels.
-
-    The labels are the positive one and one other: the other already stored
-    (``labels``), else the most common other value of these columns.
-    """
-    if spec.task != "binary":
-        return []
-    positive = spec.positive_label or DEFAULT_POSITIVE_LABEL
-    roles = [(c, r) for c, r in spec.columns().items() if r in ("prediction", "target")]
-    present = [typed[c] for c, _ in roles if c in typed]
-    if not present:
-        return []
-    values = pd.concat(present).dropna()
-    stored = [label for label in labels if label != positive]
-    others = values[values != positive].value_counts()
-    negative = stored[0] if stored else (str(others.index[0]) if len(others) else None)
-    allowed = {positive, negative}
-    problems: list[tuple[str, str, str]] = []
-    for column, role in roles:
-        column_values = typed.get(column)
-        if column_values is None:
-            continue
-        bad = column_values.notna() & ~column_values.isin(allowed)
-        if bad.any():
-            hint = (
-                f"; if the positive class is not {positive!r}, set positive_label in the spec"
-                if positive not in set(values) | set(labels)
-                else ""
-            )
-            message = (
-                f"column {column!r} ({role}): {int(bad.sum())} value(s) are not one of the "
-                f"model's two labels {positive!r} (positive) and {negative!r}, e.g. "
-                f"{examples(column_values, bad)}{hint}"
-            )
-            problems.append((column, role, message))
-    return problems
-
-
-def record_notes(records: pd.DataFrame, spec: ModelSpec) -> list[str]:
-    """What is allowed in typed ``records`` but worth a look (import warnings, upload notes)."""
-    notes = []
-    if len(records) == 1:
-        notes.append("the file has a single row: a drift test needs many rows per window")
-    target = spec.target
-    if target and target in records and records[target].isna().all():
-        notes.append(f"target {target!r} is empty in every row (labels not known yet)")
-    for column in spec.categorical_features:
-        if column not in records:
-            continue
-        distinct = records[column].nunique()
-        rows = int(records[column].notna().sum())
-        if distinct > MANY_CATEGORIES or (rows >= MANY_ROWS and distinct > rows / 2):
-            notes.append(
-                f"categorical feature {column!r} has {distinct:,} distinct values in {rows:,} "
-                f"rows: more like an id or free text than a category; its drift tests and "
-                f"charts will say little"
-            )
-    return notes
 
 
 def stored_labels(store: Store, spec: ModelSpec) -> list[str]:
@@ -179,24 +119,8 @@ def unseen_categories(store: Store, spec: ModelSpec, records: pd.DataFrame) -> l
     if spec.name not in store.models() or not spec.categorical_features:
         return []
     handle = store.model(spec.name)
-    bounds = [spec.reference.start, spec.reference.end]
-    warnings = []
-    for column in spec.categorical_features:
-        seen = store.query(
-            f"SELECT DISTINCT {quote_ident(column)} AS v FROM {handle.table} "
-            f"WHERE {handle.timestamp} >= ? AND {handle.timestamp} < ?",
-            bounds,
-        )["v"]
-        if seen.empty:
-            return []  # no reference stored yet: nothing to compare with
-        new = records[column][records[column].notna() & ~records[column].isin(set(seen))]
-        if not new.empty:
-            names = ", ".join(repr(v) for v in new.value_counts().index[:_SHOWN])
-            warnings.append(
-                f"categorical feature {column!r}: {new.nunique():,} categories the reference "
-                f"({spec.reference.label()}) never saw, in {len(new):,} rows, e.g. {names}"
-            )
-    return warnings
+    with store.connect() as con:
+        return notes.unseen_categories(con, handle.table, spec, records)
 
 
 def import_file(
@@ -212,21 +136,22 @@ def import_file(
     ``max_bytes`` limits the file and what it unpacks to (as for uploads). A
     file whose content was imported into the model before is refused unless
     ``allow_duplicate``. The audit log records the import under ``actor``
-    (default: this process's account); the result carries the warnings.
+    (default: this process's account); the result carries the warnings. A
+    Parquet file is streamed in batches, so memory stays flat in its size
+    (:mod:`monitoring.store.importer`).
 
     Raises
     ------
     ValidationError
         Every problem of the file, or the earlier import of the same content.
     """
-    file = RecordFile.from_path(path)
-    return _append(
+    source = open_batches(path, max_bytes)
+    return import_batches(
         store,
+        source,
         spec,
-        read_records(file, max_bytes),
-        file.name,
         actor or local_process(),
-        content_hash=file.sha256,
+        stored_labels(store, spec),
         allow_duplicate=allow_duplicate,
     )
 
@@ -292,8 +217,3 @@ def _append(
 
 def _target_dtype(spec: ModelSpec) -> str:
     return "float64" if spec.task == "regression" else "object"
-
-
-def _listing(names: list[str], limit: int = 12) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return f"[{shown}{', …' if len(names) > limit else ''}]"
