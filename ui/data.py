@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from monitoring.access import RoleMap, load_roles
@@ -38,11 +39,13 @@ from monitoring.store.connection import Store, default_db_path, using_default_db
 from monitoring.store.ingest import RecordFile
 from monitoring.store.overview import ModelOverview, all_overviews
 from monitoring.store.slices import purge_drafts
+from monitoring.store.warm import keep_warm
 from monitoring.store.windows import Window, WindowPlan, window_count, window_records
 from monitoring.timeline.engine import covariate_verdicts
 from monitoring.uploads.check import SliceCheck, check_slice
 
 RECORDS_SHOWN = 500
+REMEMBERED = 4  # answers kept per session by remembered()
 TTL, ENTRIES = 600, 32
 # Half the CLI's draws: the page's first paint matters more than the third digit of a bound.
 PAGE_RESAMPLES = 200
@@ -95,6 +98,7 @@ def store() -> Store:
     if using_default_db():
         _default_database(str(path))
     _drafts_purged(str(path))
+    keep_warm(path)  # a page run makes about ten operations: open the file once for them
     return Store(path)
 
 
@@ -165,17 +169,39 @@ def notes(db_path: str, model: str) -> list[Annotation]:
 
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:
-    """This session's last answer under ``key``, or ``compute()``'s (kept for the next rerun).
+    """This session's answer under ``key``, or ``compute()``'s (kept for the next reruns).
 
     For results computed with a progress bar, which a ``st.cache_data``
-    function cannot draw again on a cache hit. One answer per session is kept.
+    function cannot draw again on a cache hit. The last ``REMEMBERED`` answers
+    of a session are kept, so going back to the previous view (week → month →
+    week) costs nothing.
     """
     memo: dict[Hashable, object] = st.session_state.setdefault("data_memo", {})
-    if key not in memo:
+    if key in memo:
+        memo[key] = memo.pop(key)  # the newest used goes last
+    else:
         value = compute()
-        memo.clear()
         memo[key] = value
+        while len(memo) > REMEMBERED:
+            del memo[next(iter(memo))]
     return memo[key]  # type: ignore[return-value]
+
+
+@st.cache_resource(ttl=TTL, max_entries=256, show_spinner=False)
+def _built(key: Hashable, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def figure(key: Hashable, build: Callable[[], go.Figure]) -> go.Figure:
+    """The figure ``build()`` makes, built once per ``key`` for every session.
+
+    Building a figure (``make_subplots``, shapes, the template) cost more than
+    anything else in a warm rerun. ``key`` must hold everything the figure
+    depends on — the :class:`Db` (so a new import builds it again), the
+    question, the window and notes shown — and the figure returned is shared:
+    it is drawn and exported, never changed.
+    """
+    return _built(key, build)
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
