@@ -24,7 +24,6 @@ import streamlit as st
 from monitoring.access import RoleMap, load_roles
 from monitoring.demo import build_demo
 from monitoring.drift.config import DriftConfig
-from monitoring.drift.engine import run_drift
 from monitoring.drift.online import OnlineReport, run_online
 from monitoring.errors import MonitoringError
 from monitoring.performance.comparison import WindowComparison, compare_with_reference
@@ -205,19 +204,6 @@ def figure(key: Hashable, build: Callable[[], go.Figure]) -> go.Figure:
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def multivariate(
-    db: Db, model: str, detector: str, bounds: tuple[tuple[dt.datetime, dt.datetime], ...]
-) -> list[tuple[dt.datetime, float | None, int]]:
-    """The multivariate detector's p-value and sample size per window (stored runs reused)."""
-    out = []
-    for start, end in bounds:
-        report = run_drift(db.store, model, (start, end), detector=detector)
-        mv = report.multivariate
-        out.append((start, None if mv is None else mv.p_value, 0 if mv is None else mv.n_current))
-    return out
-
-
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def online(db: Db, model: str, column: str) -> OnlineReport:
     """The online detector's trace over the records after the reference."""
     return run_online(db.store, model, column)
@@ -245,7 +231,17 @@ def point_performance(db: Db, model: str, plan: WindowPlan) -> PerformanceResult
 @st.cache_data(ttl=3600, max_entries=16, show_spinner="Estimated performance…")
 def estimate(db: Db, model: str, plan: WindowPlan) -> EstimationResult:
     """The confidence-based estimate of every window."""
-    return estimate_performance(db.store, model, plan, resamples=PAGE_RESAMPLES)
+    result = estimate_performance(db.store, model, plan, resamples=PAGE_RESAMPLES)
+    _estimated.add((db, model, plan))
+    return result
+
+
+_estimated: set[tuple[Db, str, WindowPlan]] = set()  # keys estimate() computed in this process
+
+
+def estimate_ready(db: Db, model: str, plan: WindowPlan) -> bool:
+    """Whether :func:`estimate` has computed this key in this process (likely still cached)."""
+    return (db, model, plan) in _estimated
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner="Testing the model's errors…")

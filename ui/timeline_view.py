@@ -33,6 +33,7 @@ from monitoring.report.tables import neutralise
 from monitoring.store.annotations import Annotation
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import DEFAULT_MIN_ROWS, run_timeline
+from monitoring.timeline.multivariate import multivariate_timeline
 from monitoring.timeline.ranking import rank_features
 from monitoring.timeline.report import Timeline
 from monitoring.timeutil import Bounds
@@ -296,8 +297,22 @@ def multivariate_chart(selection: Selection, result: Timeline, q: TimelineQuesti
     if q.multivariate == NO_MULTIVARIATE:
         return
     bounds = _tested_bounds(result)
-    with st.spinner(f"{q.multivariate.upper()} on the last {len(bounds)} tested windows…"):
-        points = data.multivariate(selection.db, selection.model, q.multivariate, bounds)
+    name = q.multivariate.upper()
+
+    def compute() -> list[tuple[dt.datetime, float | None, int]]:
+        bar = st.progress(0.0, text=f"{name} on the last {len(bounds)} tested windows…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"{name}: {done} of {total} windows tested")
+
+        found = multivariate_timeline(
+            selection.db.store, selection.model, bounds, q.multivariate, progress=progress
+        )
+        bar.empty()
+        return [p.as_tuple() for p in found]
+
+    key = ("multivariate", selection.db, selection.model, q.multivariate, bounds)
+    points = data.remembered(key, compute)
     show_figure(
         figures.multivariate_figure(points, q.multivariate, q.config.p_threshold, result.reference),
         f"{selection.model}_multivariate",
