@@ -31,13 +31,15 @@ from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
 from monitoring.performance.estimation import EstimationResult, estimate_performance
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.report.export import static_export_problem
+from monitoring.report.pack import ReviewPack
+from monitoring.report.review import drift_pack
 from monitoring.report.tables import neutralise
 from monitoring.schema import ModelSpec
 from monitoring.store.annotations import Annotation, list_annotations
 from monitoring.store.connection import Store, default_db_path, using_default_db
 from monitoring.store.ingest import RecordFile
 from monitoring.store.overview import ModelOverview, all_overviews
-from monitoring.store.slices import purge_drafts
+from monitoring.store.slices import SliceInfo, purge_drafts
 from monitoring.store.warm import keep_warm
 from monitoring.store.windows import Window, WindowPlan, window_count, window_records
 from monitoring.timeline.engine import covariate_verdicts
@@ -262,6 +264,26 @@ def covariate(
 def comparison(db: Db, model: str, start: dt.datetime, end: dt.datetime) -> WindowComparison:
     """One window beside the reference: confusion matrices, reliability or residuals."""
     return compare_with_reference(db.store, model, start, end)
+
+
+# --------------------------------------------------------------------------- review packs
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+def review_pack(
+    db: Db,
+    model: str,
+    current: tuple[dt.datetime, dt.datetime],
+    config: DriftConfig,
+    parts: frozenset[str],
+    uploaded: SliceInfo | None = None,
+) -> ReviewPack:
+    """The pack's contents (drift run, figures, tables, summary), before any export.
+
+    Kept as objects, not pickled (its figures are large), so building the same
+    pack again in other formats only exports it. Shared and never changed.
+    """
+    return drift_pack(db.store, model, current, None, config, include=parts, uploaded=uploaded)
 
 
 # --------------------------------------------------------------------------- uploads
