@@ -957,6 +957,9 @@ def main() -> int:
                 except (BenchError, PlaywrightError) as exc:
                     failures.append(f"{name}: {exc}")
                     run.note(f"{name} FAILED: {exc}")
+                    # The server's own words (a traceback) say why; the log goes with tmp.
+                    log_tail = (workdir / "streamlit.log").read_text(errors="replace")
+                    print(log_tail[-4000:], file=sys.stderr, flush=True)
                 loads.append(load_average())
             browser.close()
     wall = time.perf_counter() - started

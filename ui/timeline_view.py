@@ -44,6 +44,10 @@ from ui.sidebar import Selection
 ROWS = "rows"
 NO_MULTIVARIATE = "none"
 MULTIVARIATE_WINDOWS = 12
+# Rows per window for the multivariate chart: MMD's permutations cost the square of the
+# sample, and the chart compares windows with each other, so half of a drift run's 1,000
+# (a detector whose own cap is smaller keeps it).
+MULTIVARIATE_SAMPLE = 500
 MAX_WINDOWS = 1_500
 DEFAULT_ROWS = 5_000
 ROWS_RANGE = (100, 1_000_000)
@@ -305,8 +309,10 @@ def multivariate_chart(selection: Selection, result: Timeline, q: TimelineQuesti
         def progress(done: int, total: int) -> None:
             bar.progress(done / max(total, 1), text=f"{name}: {done} of {total} windows tested")
 
+        own = DriftConfig(q.multivariate).cap or MULTIVARIATE_SAMPLE  # context MMD's is 300
+        config = DriftConfig(q.multivariate, sample_cap=min(own, MULTIVARIATE_SAMPLE))
         found = multivariate_timeline(
-            selection.db.store, selection.model, bounds, q.multivariate, progress=progress
+            selection.db.store, selection.model, bounds, q.multivariate, config, progress
         )
         bar.empty()
         return [p.as_tuple() for p in found]
