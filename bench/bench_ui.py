@@ -127,7 +127,8 @@ NEW_PERIODS = ("month", "day")  # the first visit shows weeks
 METRIC_TITLE = " per {}"  # the Performance page's first chart: "Accuracy per month"
 BUILD_PACK = "Build review pack"
 DOWNLOAD_PACK = re.compile(r"^Download review pack")
-PACK_CHARTS = 12
+# July 2013 on the demo: volume, the 3 drifted features, their grid, 2 outputs, performance.
+PACK_CHARTS = 8
 
 # In every page: a log of script states, drawn-chart counts, chart DOM changes and
 # websocket traffic (each timestamped), and __dwReady(mark, want), which says from that
@@ -957,6 +958,9 @@ def main() -> int:
                 except (BenchError, PlaywrightError) as exc:
                     failures.append(f"{name}: {exc}")
                     run.note(f"{name} FAILED: {exc}")
+                    # The server's own words (a traceback) say why; the log goes with tmp.
+                    log_tail = (workdir / "streamlit.log").read_text(errors="replace")
+                    print(log_tail[-4000:], file=sys.stderr, flush=True)
                 loads.append(load_average())
             browser.close()
     wall = time.perf_counter() - started

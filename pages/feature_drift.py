@@ -23,7 +23,8 @@ with page.errors():
     pack_view.quick_download(question)
     drift_view.table(report.features)
     st.subheader("Distribution")
-    drift_view.feature_chart(report, question.current_label)
+    # A fragment: the feature picker and the view toggle redraw this chart, not the page.
+    st.fragment(drift_view.feature_chart)(report, question.current_label)
     st.subheader("Most drifted features")
     drift_view.drifted_grid(report, question.current_label)
     st.subheader("Model outputs")

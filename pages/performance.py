@@ -14,4 +14,5 @@ if spec.target is None:
 with page.errors():
     choice = view.controls(selection, spec)
     result = view.charts(selection, spec, choice)
-    view.window_section(selection, choice, result)
+    # A fragment: picking another window redraws the comparison, not the charts above.
+    st.fragment(view.window_section)(selection, choice, result)

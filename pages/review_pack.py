@@ -7,9 +7,10 @@ from ui.text import md
 
 selection = page.start("Review pack")
 st.write(
-    f"One download about **{md(selection.model)}**: the production window {selection.label} "
-    "against the model's reference — charts in the formats you pick, the drift table as CSV, "
-    "`summary.md`, and `report.html`, which opens offline in any browser."
+    f"One download about **{md(selection.model)}**: a window — the sidebar's production window, "
+    "one calendar period or a saved slice — against the model's reference: charts in the "
+    "formats you pick, the drift table as CSV, `summary.md`, and `report.html`, which opens "
+    "offline in any browser."
 )
 with page.errors():
     pack_view.builder(selection)

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from monitoring.access import RoleMap, load_roles
 from monitoring.demo import build_demo
 from monitoring.drift.config import DriftConfig
-from monitoring.drift.engine import run_drift
 from monitoring.drift.online import OnlineReport, run_online
 from monitoring.errors import MonitoringError
 from monitoring.performance.comparison import WindowComparison, compare_with_reference
@@ -31,18 +31,22 @@ from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
 from monitoring.performance.estimation import EstimationResult, estimate_performance
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.report.export import static_export_problem
+from monitoring.report.pack import ReviewPack
+from monitoring.report.review import drift_pack
 from monitoring.report.tables import neutralise
 from monitoring.schema import ModelSpec
 from monitoring.store.annotations import Annotation, list_annotations
 from monitoring.store.connection import Store, default_db_path, using_default_db
 from monitoring.store.ingest import RecordFile
 from monitoring.store.overview import ModelOverview, all_overviews
-from monitoring.store.slices import purge_drafts
+from monitoring.store.slices import SliceInfo, purge_drafts
+from monitoring.store.warm import keep_warm
 from monitoring.store.windows import Window, WindowPlan, window_count, window_records
 from monitoring.timeline.engine import covariate_verdicts
 from monitoring.uploads.check import SliceCheck, check_slice
 
 RECORDS_SHOWN = 500
+REMEMBERED = 4  # answers kept per session by remembered()
 TTL, ENTRIES = 600, 32
 # Half the CLI's draws: the page's first paint matters more than the third digit of a bound.
 PAGE_RESAMPLES = 200
@@ -95,6 +99,7 @@ def store() -> Store:
     if using_default_db():
         _default_database(str(path))
     _drafts_purged(str(path))
+    keep_warm(path)  # a page run makes about ten operations: open the file once for them
     return Store(path)
 
 
@@ -165,30 +170,39 @@ def notes(db_path: str, model: str) -> list[Annotation]:
 
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:
-    """This session's last answer under ``key``, or ``compute()``'s (kept for the next rerun).
+    """This session's answer under ``key``, or ``compute()``'s (kept for the next reruns).
 
     For results computed with a progress bar, which a ``st.cache_data``
-    function cannot draw again on a cache hit. One answer per session is kept.
+    function cannot draw again on a cache hit. The last ``REMEMBERED`` answers
+    of a session are kept, so going back to the previous view (week → month →
+    week) costs nothing.
     """
     memo: dict[Hashable, object] = st.session_state.setdefault("data_memo", {})
-    if key not in memo:
+    if key in memo:
+        memo[key] = memo.pop(key)  # the newest used goes last
+    else:
         value = compute()
-        memo.clear()
         memo[key] = value
+        while len(memo) > REMEMBERED:
+            del memo[next(iter(memo))]
     return memo[key]  # type: ignore[return-value]
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def multivariate(
-    db: Db, model: str, detector: str, bounds: tuple[tuple[dt.datetime, dt.datetime], ...]
-) -> list[tuple[dt.datetime, float | None, int]]:
-    """The multivariate detector's p-value and sample size per window (stored runs reused)."""
-    out = []
-    for start, end in bounds:
-        report = run_drift(db.store, model, (start, end), detector=detector)
-        mv = report.multivariate
-        out.append((start, None if mv is None else mv.p_value, 0 if mv is None else mv.n_current))
-    return out
+@st.cache_resource(ttl=TTL, max_entries=256, show_spinner=False)
+def _built(key: Hashable, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def figure(key: Hashable, build: Callable[[], go.Figure]) -> go.Figure:
+    """The figure ``build()`` makes, built once per ``key`` for every session.
+
+    Building a figure (``make_subplots``, shapes, the template) cost more than
+    anything else in a warm rerun. ``key`` must hold everything the figure
+    depends on — the :class:`Db` (so a new import builds it again), the
+    question, the window and notes shown — and the figure returned is shared:
+    it is drawn and exported, never changed.
+    """
+    return _built(key, build)
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
@@ -219,7 +233,17 @@ def point_performance(db: Db, model: str, plan: WindowPlan) -> PerformanceResult
 @st.cache_data(ttl=3600, max_entries=16, show_spinner="Estimated performance…")
 def estimate(db: Db, model: str, plan: WindowPlan) -> EstimationResult:
     """The confidence-based estimate of every window."""
-    return estimate_performance(db.store, model, plan, resamples=PAGE_RESAMPLES)
+    result = estimate_performance(db.store, model, plan, resamples=PAGE_RESAMPLES)
+    _estimated.add((db, model, plan))
+    return result
+
+
+_estimated: set[tuple[Db, str, WindowPlan]] = set()  # keys estimate() computed in this process
+
+
+def estimate_ready(db: Db, model: str, plan: WindowPlan) -> bool:
+    """Whether :func:`estimate` has computed this key in this process (likely still cached)."""
+    return (db, model, plan) in _estimated
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner="Testing the model's errors…")
@@ -240,6 +264,26 @@ def covariate(
 def comparison(db: Db, model: str, start: dt.datetime, end: dt.datetime) -> WindowComparison:
     """One window beside the reference: confusion matrices, reliability or residuals."""
     return compare_with_reference(db.store, model, start, end)
+
+
+# --------------------------------------------------------------------------- review packs
+
+
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner=False)
+def review_pack(
+    db: Db,
+    model: str,
+    current: tuple[dt.datetime, dt.datetime],
+    config: DriftConfig,
+    parts: frozenset[str],
+    uploaded: SliceInfo | None = None,
+) -> ReviewPack:
+    """The pack's contents (drift run, figures, tables, summary), before any export.
+
+    Kept as objects, not pickled (its figures are large), so building the same
+    pack again in other formats only exports it. Shared and never changed.
+    """
+    return drift_pack(db.store, model, current, None, config, include=parts, uploaded=uploaded)
 
 
 # --------------------------------------------------------------------------- uploads

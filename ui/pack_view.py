@@ -11,11 +11,13 @@ from monitoring.report.export import STATIC_FORMATS
 from monitoring.report.pack import PACK_FORMATS, pack_zip
 from monitoring.report.review import PACK_PARTS, drift_pack
 from monitoring.report.text import slug
-from monitoring.store.slices import SliceInfo
-from monitoring.timeutil import Bounds
+from monitoring.store.slices import SliceInfo, list_slices
+from monitoring.store.windows import PERIODS, Window, WindowPlan
+from monitoring.timeutil import Bounds, span_label
 from ui import data
 from ui.drift_view import DriftQuestion, method_choice
 from ui.sidebar import Selection
+from ui.text import md
 
 PART_LABELS = {
     "volume": "weekly volume",
@@ -26,6 +28,7 @@ PART_LABELS = {
     "performance": "performance per week vs the reference band",
 }
 _BUILT_KEY = "pack_built"
+SIDEBAR, SLICE = "sidebar", "slice"
 
 
 def pack_bytes(
@@ -67,7 +70,8 @@ def quick_download(question: DriftQuestion) -> None:
 
 
 def builder(selection: Selection) -> None:
-    """The pack page's form: what goes in, the formats, build, download."""
+    """The pack page's form: which window, what goes in, the formats, build, download."""
+    current, label, uploaded = window_choice(selection)
     left, right = st.columns(2)
     detector, correction = method_choice(left, right, "pack")
     parts = st.multiselect(
@@ -91,8 +95,8 @@ def builder(selection: Selection) -> None:
     request = (
         selection.db,
         selection.model,
-        selection.start,
-        selection.end,
+        current,
+        uploaded,
         detector,
         correction,
         tuple(sorted(parts)),
@@ -100,16 +104,18 @@ def builder(selection: Selection) -> None:
     )
     if st.button("Build review pack", type="primary", key="pack_build"):
         started = time.monotonic()
-        with st.status("Building the review pack…") as status:
-            built_zip = pack_bytes(
+        with st.status(f"Building the review pack of {md(label)}…") as status:
+            st.write("Drift tests, charts and tables…")
+            pack = data.review_pack(
                 selection.db,
                 selection.model,
-                (selection.start, selection.end),
-                None,
+                current,
                 DriftConfig(detector, correction),
                 frozenset(parts),
-                tuple(formats),
+                uploaded,
             )
+            st.write(f"Exporting {len(pack.charts)} charts as {', '.join(formats) or 'HTML'}…")
+            built_zip = pack_zip(pack, tuple(formats))
             status.update(label=f"Built in {time.monotonic() - started:.1f} s", state="complete")
         st.session_state[_BUILT_KEY] = (request, built_zip)
     built = st.session_state.get(_BUILT_KEY)
@@ -117,9 +123,50 @@ def builder(selection: Selection) -> None:
         st.download_button(
             f"Download review pack ({len(built[1]) / 1e6:.1f} MB)",
             built[1],
-            file_name=file_name(selection.model, selection.label),
+            file_name=file_name(selection.model, label),
             mime="application/zip",
             type="primary",
             key="pack_download",
             on_click="ignore",
         )
+
+
+def window_choice(selection: Selection) -> tuple[Bounds, str, SliceInfo | None]:
+    """Which window the pack is about: the sidebar's, one calendar period, or a saved slice.
+
+    Returns its bounds, its label and the slice (``None`` for a time window).
+    """
+    saved = list_slices(selection.db.store, selection.model)
+    kinds = (SIDEBAR, *PERIODS, *((SLICE,) if saved else ()))
+    kind_col, which_col = st.columns(2)
+    kind = kind_col.selectbox(
+        "Window",
+        kinds,
+        key="pack_window",
+        format_func=lambda k: (
+            f"the sidebar's production window ({selection.label})"
+            if k == SIDEBAR
+            else "a saved slice (uploaded file)"
+            if k == SLICE
+            else f"one {k}"
+        ),
+    )
+    if kind == SLICE:
+        chosen = which_col.selectbox(
+            "Which slice",
+            saved,
+            key="pack_slice",
+            format_func=lambda s: f"{s.name} ({s.file_name}, {s.rows:,} rows)",
+        )
+        assert chosen is not None
+        return chosen.bounds, chosen.label, chosen
+    if kind == SIDEBAR:
+        return (selection.start, selection.end), selection.label, None
+    windows = data.filled_windows(selection.db, selection.model, WindowPlan(kind))[::-1]
+    picked: Window = which_col.selectbox(
+        f"Which {kind}",
+        windows,
+        key=f"pack_{kind}",
+        format_func=lambda w: f"{span_label(*w.bounds)} ({w.rows:,} rows)",
+    )
+    return picked.bounds, span_label(*picked.bounds), None

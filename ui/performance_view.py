@@ -127,20 +127,42 @@ def diagnoses(
 
 
 def charts(selection: Selection, spec: ModelSpec, choice: Controls) -> PerformanceResult:
-    """The metric over time (with the estimate), label coverage and the diagnosis strip."""
+    """The metric over time (with the estimate), label coverage and the diagnosis strip.
+
+    Drawn as soon as each part is known: the realized metric first, then the same
+    chart with the estimate added when it is computed, so a first visit shows a
+    chart while the estimate's bootstrap still runs.
+    """
     result = realized(selection, choice)
-    estimated, note = estimate(selection, choice, spec)
-    for text in (choice.note, note):
-        if text:
-            st.caption(text)
+    if choice.note:
+        st.caption(choice.note)
     show_alerts(result, choice.metric)
-    show_figure(
-        metric_figure(result, choice.metric, estimated),
-        f"{selection.model}_{choice.metric}_per_{choice.plan.unit}",
-    )
+    name = f"{selection.model}_{choice.metric}_per_{choice.plan.unit}"
+    key = (selection.db, selection.model, choice.plan, choice.metric)
+    slot = st.empty()
+    wants_estimate = supports_estimation(spec) and choice.metric in ESTIMATED_METRICS
+    if wants_estimate and not data.estimate_ready(selection.db, selection.model, choice.plan):
+        # The estimate is not cached yet: show the realized metric meanwhile (without the
+        # export menu, whose buttons the final chart draws).
+        preview = data.figure(("metric", *key), lambda: metric_figure(result, choice.metric))
+        slot.plotly_chart(preview, width="stretch", key="performance_preview")
+    estimated, note = estimate(selection, choice, spec)
+    with slot.container():
+        show_figure(
+            data.figure(
+                ("metric", *key, estimated is not None),
+                lambda: metric_figure(result, choice.metric, estimated),
+            ),
+            name,
+        )
+    if note:
+        st.caption(note)
     if estimated is not None:
         show_assumption()
-    show_figure(coverage_figure(result), f"{selection.model}_label_coverage")
+    show_figure(
+        data.figure(("coverage", *key[:3]), lambda: coverage_figure(result)),
+        f"{selection.model}_label_coverage",
+    )
     return result
 
 

@@ -10,9 +10,11 @@ question costs nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from monitoring.drift.config import (
@@ -31,6 +33,7 @@ from monitoring.report.tables import neutralise
 from monitoring.store.annotations import Annotation
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import DEFAULT_MIN_ROWS, run_timeline
+from monitoring.timeline.multivariate import multivariate_timeline
 from monitoring.timeline.ranking import rank_features
 from monitoring.timeline.report import Timeline
 from monitoring.timeutil import Bounds
@@ -41,6 +44,10 @@ from ui.sidebar import Selection
 ROWS = "rows"
 NO_MULTIVARIATE = "none"
 MULTIVARIATE_WINDOWS = 12
+# Rows per window for the multivariate chart: MMD's permutations cost the square of the
+# sample, and the chart compares windows with each other, so half of a drift run's 1,000
+# (a detector whose own cap is smaller keeps it).
+MULTIVARIATE_SAMPLE = 500
 MAX_WINDOWS = 1_500
 DEFAULT_ROWS = 5_000
 ROWS_RANGE = (100, 1_000_000)
@@ -207,15 +214,19 @@ def overview_charts(selection: Selection, result: Timeline, notes: list[Annotati
     """The heatmap, the volume and the drifted share, each with the notes and the window."""
     production = (selection.start, selection.end)
     share = data.overview(selection.db, selection.model).spec.alerts.drifted_share
-    for fig, name in (
-        (figures.heatmap_figure(result, result.feature_order()), "heatmap"),
-        (figures.volume_figure(result), "volume"),
-        (figures.share_figure(result, share), "drifted_share"),
-    ):
-        show_figure(
-            figures.with_annotations(figures.highlight(fig, production), notes),
-            f"{selection.model}_{name}",
+    builders: dict[str, Callable[[], go.Figure]] = {
+        "heatmap": lambda: figures.heatmap_figure(result, result.feature_order()),
+        "volume": lambda: figures.volume_figure(result),
+        "drifted_share": lambda: figures.share_figure(result, share),
+    }
+    for name, build in builders.items():
+        fig = data.figure(
+            (name, _view_key(selection, result), production, tuple(notes)),
+            lambda build=build: figures.with_annotations(  # type: ignore[misc]
+                figures.highlight(build(), production), notes
+            ),
         )
+        show_figure(fig, f"{selection.model}_{name}")
     st.caption(
         "A feature drifts when its statistic (KS D for numeric features, Jensen–Shannon "
         "distance for categorical ones) is beyond the range that windows of this shape show "
@@ -273,10 +284,11 @@ def feature_chart(selection: Selection, result: Timeline, notes: list[Annotation
     url.seed("timeline_feature", links.FEATURE, order, order[0])
     feature = st.selectbox("Feature", order, key="timeline_feature")
     url.publish({links.FEATURE: feature})
-    show_figure(
-        figures.with_annotations(figures.feature_figure(result, feature), notes),
-        f"{selection.model}_{feature}",
+    fig = data.figure(
+        ("feature", _view_key(selection, result), feature, tuple(notes)),
+        lambda: figures.with_annotations(figures.feature_figure(result, feature), notes),
     )
+    show_figure(fig, f"{selection.model}_{feature}")
 
 
 def notes_section(selection: Selection, notes: list[Annotation]) -> None:
@@ -289,8 +301,24 @@ def multivariate_chart(selection: Selection, result: Timeline, q: TimelineQuesti
     if q.multivariate == NO_MULTIVARIATE:
         return
     bounds = _tested_bounds(result)
-    with st.spinner(f"{q.multivariate.upper()} on the last {len(bounds)} tested windows…"):
-        points = data.multivariate(selection.db, selection.model, q.multivariate, bounds)
+    name = q.multivariate.upper()
+
+    def compute() -> list[tuple[dt.datetime, float | None, int]]:
+        bar = st.progress(0.0, text=f"{name} on the last {len(bounds)} tested windows…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"{name}: {done} of {total} windows tested")
+
+        own = DriftConfig(q.multivariate).cap or MULTIVARIATE_SAMPLE  # context MMD's is 300
+        config = DriftConfig(q.multivariate, sample_cap=min(own, MULTIVARIATE_SAMPLE))
+        found = multivariate_timeline(
+            selection.db.store, selection.model, bounds, q.multivariate, config, progress
+        )
+        bar.empty()
+        return [p.as_tuple() for p in found]
+
+    key = ("multivariate", selection.db, selection.model, q.multivariate, bounds)
+    points = data.remembered(key, compute)
     show_figure(
         figures.multivariate_figure(points, q.multivariate, q.config.p_threshold, result.reference),
         f"{selection.model}_multivariate",
@@ -308,6 +336,22 @@ def online_section(selection: Selection) -> None:
             show_figure(figures.online_figure(report), f"{selection.model}_online_{column}")
 
 
+def _view_key(selection: Selection, result: Timeline) -> Hashable:
+    """What a timeline's figures depend on besides the window and notes shown: the database
+    version, the model and the question (its windows, rule, baseline and minimum rows)."""
+    return (selection.db, selection.model, result.config, result.min_rows, _cut(result))
+
+
+def _cut(result: Timeline) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    return tuple((w.start, w.end) for w in result.windows)
+
+
 def _tested_bounds(result: Timeline) -> tuple[Bounds, ...]:
     """The newest tested windows the multivariate detector runs on."""
     return tuple((w.start, w.end) for w in result.tested_windows[-MULTIVARIATE_WINDOWS:])
+
+
+# A widget inside a fragment reruns only that section, not the page: the feature picker
+# redraws one chart, the online detector's controls only their expander.
+feature_section = st.fragment(feature_chart)
+online_fragment = st.fragment(online_section)

@@ -5,17 +5,28 @@ Static formats are rendered by kaleido in a headless Chromium (Debian's
 and shared by every export, since starting Chromium costs seconds and a render
 in a running one a fraction of a second. Its request queue is not safe for
 concurrent callers, so renders take turns behind a lock.
+
+Exports work on the figure's JSON (:func:`captioned_json`), not on a copy of the
+graph object: setting a named template on a ``go.Figure`` copies and validates
+the whole template again (about 0.4 s a chart), while its JSON is built once per
+process. The template is always set, since ``import streamlit`` makes its own
+theme plotly's default and an export must look the same from the app and the CLI.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
+import html
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from monitoring.errors import ExportError
 from monitoring.report.escape import figure_text, markdown_text
@@ -40,6 +51,13 @@ CHROMIUM_HINT = (
     "HTML export works without one."
 )
 _CAPTION_MARGIN = 70
+_TAG = re.compile(r"<[^>]*>")
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# The last trailer of a PDF with a classic cross-reference table, as Chromium writes it.
+_TRAILER = re.compile(
+    rb"trailer\s*<<(?=[^>]*/Size (?P<size>\d+))(?=[^>]*/Root (?P<root>\d+ \d+ R))[^>]*>>"
+    rb"\s*startxref\s*(?P<xref>\d+)\s*%%EOF\s*$"
+)
 _render_lock = threading.Lock()
 
 
@@ -92,30 +110,58 @@ class ChartContext:
 
 def captioned(fig: go.Figure, context: ChartContext) -> go.Figure:
     """A copy of ``fig`` with the caption under the plot and the house template set."""
-    out = go.Figure(fig)
-    bottom = (out.layout.margin.b or 50) + _CAPTION_MARGIN
-    out.update_layout(template=TEMPLATE, margin={"b": bottom})
-    out.add_annotation(
-        text=context.caption(),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=0,
-        xanchor="left",
-        yanchor="top",
-        yshift=-(bottom - _CAPTION_MARGIN // 2 - 10),
-        showarrow=False,
-        align="left",
-        font={**FONT, "size": 11, "color": "#4a4a4a"},
-    )
+    return go.Figure(captioned_json(fig, context), skip_invalid=True)
+
+
+def captioned_json(fig: go.Figure, context: ChartContext | None) -> dict[str, Any]:
+    """``fig`` as a Plotly JSON dict with the house template, and the caption under the plot
+    when ``context`` is given; ``fig`` itself is not changed."""
+    out = fig.to_dict()
+    layout = out.setdefault("layout", {})
+    layout["template"] = _template_json()
+    if context is None:
+        return out
+    margin = dict(layout.get("margin") or {})
+    bottom = (margin.get("b") or 50) + _CAPTION_MARGIN
+    margin["b"] = bottom
+    layout["margin"] = margin
+    layout["annotations"] = [
+        *layout.get("annotations", ()),
+        {
+            "text": context.caption(),
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0,
+            "y": 0,
+            "xanchor": "left",
+            "yanchor": "top",
+            "yshift": -(bottom - _CAPTION_MARGIN // 2 - 10),
+            "showarrow": False,
+            "align": "left",
+            "font": {**FONT, "size": 11, "color": "#4a4a4a"},
+        },
+    ]
     return out
 
 
-def export_figure(fig: go.Figure, fmt: str, context: ChartContext | None = None) -> bytes:
+@functools.cache
+def _template_json_once() -> dict[str, Any]:
+    return dict(pio.templates[TEMPLATE].to_plotly_json())
+
+
+def _template_json() -> dict[str, Any]:
+    """The house template as JSON (a fresh copy: callers may hand it to code that edits it)."""
+    return copy.deepcopy(_template_json_once())
+
+
+def export_figure(
+    fig: go.Figure, fmt: str, context: ChartContext | None = None, title: str | None = None
+) -> bytes:
     """Render ``fig`` (captioned when ``context`` is given) as ``fmt``.
 
     HTML embeds plotly.js, so the file opens offline. PNG is rendered at twice
-    the figure's size.
+    the figure's size. A PDF's document title (its metadata, which readers show
+    in the window's title bar) is ``title``, by default the figure's own title.
 
     Raises
     ------
@@ -125,13 +171,49 @@ def export_figure(fig: go.Figure, fmt: str, context: ChartContext | None = None)
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}; valid formats are {list(FORMATS)}")
-    figure = captioned(fig, context) if context else go.Figure(fig).update_layout(template=TEMPLATE)
+    figure = captioned_json(fig, context)
     if fmt == "html":
-        return figure.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
+        html = pio.to_html(figure, include_plotlyjs=True, full_html=True, validate=False)
+        return html.encode("utf-8")
     problem = static_export_problem()
     if problem:
         raise ExportError(problem)
-    return _render(figure, fmt)
+    rendered = _render(figure, fmt)
+    if fmt == "pdf":
+        return pdf_titled(rendered, title or figure_title(fig) or "Driftwatch chart")
+    return rendered
+
+
+def figure_title(fig: go.Figure) -> str:
+    """The figure's title as plain text (Plotly's tags dropped, entities read back)."""
+    first_line = _LINE_BREAK.split(fig.layout.title.text or "")[0]
+    return html.unescape(_TAG.sub("", first_line)).strip()
+
+
+def pdf_titled(pdf: bytes, title: str) -> bytes:
+    """``pdf`` with ``title`` as its document title, added as an incremental update.
+
+    Chromium titles every PDF after kaleido's page. Rewriting that entry in place
+    would move the objects after it and break the cross-reference table, so a new
+    information dictionary is appended with a cross-reference section of its own,
+    as the PDF format allows for edits. A PDF not shaped as Chromium writes them
+    (no classic trailer) is returned as it is: a chart without a title still reads.
+    """
+    trailer = _TRAILER.search(pdf[-1024:])
+    if trailer is None:
+        return pdf
+    size, root, previous = int(trailer["size"]), trailer["root"].decode(), int(trailer["xref"])
+    text = "<FEFF" + title.encode("utf-16-be").hex().upper() + ">"  # any script, no escaping
+    info = f"{size} 0 obj\n<</Title {text} /Creator (Driftwatch)>>\nendobj\n".encode()
+    at = len(pdf) + (0 if pdf.endswith(b"\n") else 1)
+    body = pdf if pdf.endswith(b"\n") else pdf + b"\n"
+    xref = len(body) + len(info)
+    tail = (
+        f"xref\n{size} 1\n{at:010d} 00000 n \ntrailer\n"
+        f"<</Size {size + 1} /Root {root} /Info {size} 0 R /Prev {previous}>>\n"
+        f"startxref\n{xref}\n%%EOF\n"
+    )
+    return body + info + tail.encode()
 
 
 def static_export_problem() -> str | None:
@@ -145,14 +227,15 @@ def static_export_problem() -> str | None:
     return None if found else CHROMIUM_HINT
 
 
-def _render(fig: go.Figure, fmt: str) -> bytes:
+def _render(fig: dict[str, Any], fmt: str) -> bytes:
     import kaleido
 
+    layout = fig.get("layout", {})
     opts = {
         "format": fmt,
         "scale": PNG_SCALE if fmt == "png" else 1,
-        "width": fig.layout.width or EXPORT_WIDTH,
-        "height": fig.layout.height or EXPORT_HEIGHT,
+        "width": layout.get("width") or EXPORT_WIDTH,
+        "height": layout.get("height") or EXPORT_HEIGHT,
     }
     with _render_lock:
         kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)

@@ -22,7 +22,8 @@ from plotly.offline import get_plotlyjs
 
 from monitoring.errors import ExportError
 from monitoring.report.escape import html_text, markdown_text
-from monitoring.report.export import FORMATS, ChartContext, captioned, export_figure
+from monitoring.report.export import FORMATS, ChartContext, captioned_json, export_figure
+from monitoring.report.readable import note, readable
 from monitoring.report.tables import neutralise
 
 PACK_FORMATS = FORMATS
@@ -83,26 +84,17 @@ def summary_markdown(pack: ReviewPack) -> str:
 def report_html(pack: ReviewPack) -> str:
     """One HTML file with the summary, every chart (interactive) and every table; works offline.
 
-    Text goes in escaped: titles with :func:`html_text`, the caption as built
+    Tables are shown as people read them (:func:`~monitoring.report.readable.readable`);
+    the CSV files keep the raw values. Text goes in escaped: titles with
+    :func:`html_text`, the caption as built
     escaped by :meth:`ChartContext.caption`, the summary by :func:`_markdown_line`,
     table cells by pandas; the charts' data travels as JSON that plotly escapes.
     """
-    charts = "\n".join(
-        f"<section><h2>{html_text(c.title)}</h2>"
-        + pio.to_html(
-            captioned(c.figure, pack.context),
-            full_html=False,
-            include_plotlyjs=False,
-            config={"displaylogo": False},
-        )
-        + "</section>"
-        for c in pack.charts
-    )
+    charts = "\n".join(_chart_section(c, pack.context) for c in pack.charts)
     tables = "\n".join(
         f"<section><h2>{html_text(t.title)}</h2>"
-        + neutralise(t.frame).to_html(
-            index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0, classes="table"
-        )
+        + neutralise(readable(t.frame)).to_html(index=False, border=0, classes="table")
+        + (f'<p class="caption">{html_text(note(t.frame))}</p>' if note(t.frame) else "")
         + "</section>"
         for t in pack.tables
     )
@@ -129,6 +121,20 @@ table.table th:first-child, table.table td:first-child {{ text-align: left; }}
 """
 
 
+def _chart_section(chart: PackChart, context: ChartContext) -> str:
+    """One chart of the report; a heading only when the figure has no title of its own."""
+    figure = captioned_json(chart.figure, context)
+    heading = "" if chart.figure.layout.title.text else f"<h2>{html_text(chart.title)}</h2>"
+    plot = pio.to_html(
+        figure,
+        full_html=False,
+        include_plotlyjs=False,
+        config={"displaylogo": False},
+        validate=False,
+    )
+    return f"<section>{heading}{plot}</section>"
+
+
 def pack_zip(pack: ReviewPack, formats: Sequence[str] = ("png", "html")) -> bytes:
     """The ZIP: ``charts/NAME.FORMAT`` for each format, ``tables/NAME.csv``,
     ``summary.md`` and ``report.html``.
@@ -151,7 +157,7 @@ def pack_zip(pack: ReviewPack, formats: Sequence[str] = ("png", "html")) -> byte
             archive.writestr(f"tables/{table.name}.csv", table_csv(table.frame))
         for chart in pack.charts:
             for fmt in formats:
-                data = export_figure(chart.figure, fmt, pack.context)
+                data = export_figure(chart.figure, fmt, pack.context, chart.title)
                 archive.writestr(f"charts/{chart.name}.{fmt}", data)
     return buffer.getvalue()
 

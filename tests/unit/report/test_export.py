@@ -78,3 +78,29 @@ def test_static_formats_are_what_they_claim(fmt: str, signature: bytes) -> None:
         assert (width, height) == (2200, 900)
     if fmt == "svg":
         assert b"exported 2026-11-25" in data
+
+
+def test_a_pdf_title_is_added_as_an_incremental_update_whose_offsets_hold() -> None:
+    # A minimal PDF shaped as Chromium writes them: classic table, trailer, startxref.
+    body = b"%PDF-1.4\n1 0 obj\n<</Title (Kaleido-fier)>>\nendobj\n"
+    root = b"2 0 obj\n<</Type /Catalog>>\nendobj\n"
+    xref_at = len(body + root)
+    table = f"xref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n{len(body):010d} 00000 n \n"
+    trailer = f"trailer\n<</Size 3\n/Root 2 0 R\n/Info 1 0 R>>\nstartxref\n{xref_at}\n%%EOF\n"
+    original = body + root + table.encode() + trailer.encode()
+    titled = export.pdf_titled(original, "temp: reference vs current — Zürich")
+    assert titled.startswith(original)
+    tail = titled[len(original) :].decode()
+    info_at = int(tail.split("xref\n3 1\n")[1][:10])
+    assert titled[info_at:].startswith(b"3 0 obj\n<</Title <FEFF")
+    hex_title = tail.split("<FEFF")[1].split(">")[0]
+    assert bytes.fromhex(hex_title).decode("utf-16-be") == "temp: reference vs current — Zürich"
+    new_xref = int(tail.rsplit("startxref\n", 1)[1].split()[0])
+    assert titled[new_xref:].startswith(b"xref\n3 1\n")
+    assert f"/Root 2 0 R /Info 3 0 R /Prev {xref_at}>>" in tail
+    assert export.pdf_titled(b"%PDF-1.7 no trailer", "x") == b"%PDF-1.7 no trailer"
+
+
+def test_figure_title_is_plain_text() -> None:
+    fig = go.Figure(layout={"title": {"text": "<b>temp</b> &amp; wind<br><sub>July</sub>"}})
+    assert export.figure_title(fig) == "temp & wind"

@@ -115,3 +115,41 @@ def test_static_charts_in_the_zip_are_what_they_claim() -> None:
     assert archive.read("charts/age.png").startswith(b"\x89PNG\r\n\x1a\n")
     assert archive.read("charts/age.svg").startswith(b"<svg")
     assert archive.read("charts/age.pdf").startswith(b"%PDF-")
+
+
+def test_a_chart_with_its_own_title_gets_no_second_heading() -> None:
+    titled = go.Figure(go.Bar(x=["a"], y=[1]), layout={"title": {"text": "age: the chart"}})
+    base = pack()
+    page = report_html(
+        ReviewPack(
+            base.title,
+            base.context,
+            base.summary,
+            (
+                PackChart("age", "age: the chart", titled),
+                PackChart("volume", "Weekly", base.charts[0].figure),
+            ),
+            (),
+        )
+    )
+    assert "<h2>age: the chart</h2>" not in page  # the figure says it
+    assert "<h2>Weekly</h2>" in page  # an untitled figure keeps the pack's heading
+
+
+def test_html_tables_are_for_people_and_the_csv_keeps_raw_values() -> None:
+    frame = pd.DataFrame({"missing_ref": [0.25], "p-value": [0.0], "n_cur": [12345]})
+    base = pack()
+    shown = ReviewPack(
+        base.title, base.context, base.summary, (), (PackTable("drift", "Drift", frame),)
+    )
+    page = report_html(shown)
+    assert "<th>Missing ref</th>" in page and "missing_ref" not in page
+    assert "&lt; 1e-300" in page and "12,345" in page
+    assert table_csv(frame).decode().splitlines()[1] == "0.25,0.0,12345"
+
+
+@pytest.mark.skipif(export.static_export_problem() is not None, reason="no Chromium here")
+def test_a_pdf_chart_carries_its_title_in_the_metadata() -> None:
+    archive = zipfile.ZipFile(io.BytesIO(pack_zip(pack(), formats=("pdf",))))
+    title = "age: reference vs current".encode("utf-16-be").hex().upper().encode()
+    assert b"/Title <FEFF" + title + b">" in archive.read("charts/age.pdf")
