@@ -38,8 +38,8 @@ from monitoring.alerts.delivery import (
 )
 from monitoring.alerts.history import Notification, Reconciled, Sender, deliver, reconcile
 from monitoring.alerts.rules import AlertCheck, evaluate_alerts
-from monitoring.cli.options import add_db_option, baseline, day, positive_int, store_of
-from monitoring.drift.config import CORRECTIONS, RULES, DriftConfig
+from monitoring.cli.options import add_db_option, add_verdict_options, day, positive_int, store_of
+from monitoring.drift.config import DriftConfig
 from monitoring.errors import MonitoringError
 from monitoring.report.links import DEFAULT_APP_URL, performance_link, timeline_link
 from monitoring.report.text import verdict_word
@@ -67,20 +67,7 @@ def add_check_command(commands: Any) -> argparse.ArgumentParser:
     sub.add_argument("--rows", type=positive_int, help="windows of N records instead of a period")
     sub.add_argument("--since", type=day, help="first day of the timeline (YYYY-MM-DD)")
     sub.add_argument("--detector", choices=TIMELINE_DETECTORS, default="auto")
-    sub.add_argument("--correction", choices=CORRECTIONS, default="bonferroni")
-    sub.add_argument("--rule", choices=RULES, default="calibrated", help="the verdict rule")
-    sub.add_argument(
-        "--baseline",
-        type=baseline,
-        help="whole, seasonal or rolling:N: what each window is compared with "
-        "(default: the spec's baseline, else whole)",
-    )
-    sub.add_argument(
-        "--min-rows",
-        type=positive_int,
-        default=DEFAULT_MIN_ROWS,
-        help=f"windows with fewer records are not tested (default {DEFAULT_MIN_ROWS})",
-    )
+    add_verdict_options(sub, DEFAULT_MIN_ROWS)
     sub.add_argument(
         "--webhook", metavar="URL", help="POST each alert here when it opens and resolves"
     )

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from monitoring.drift.config import Baseline
+from monitoring.drift.config import CORRECTIONS, RULES, Baseline
 from monitoring.errors import MonitoringError
 from monitoring.store.connection import Store, default_db_path
 from monitoring.timeutil import Bounds, naive_utc
@@ -84,3 +84,27 @@ def baseline(text: str) -> str:
         return str(Baseline.parse(text))
     except MonitoringError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_verdict_options(parser: argparse.ArgumentParser, min_rows: int) -> None:
+    """``--rule``, ``--correction``, ``--baseline`` and ``--min-rows``: how windows are judged.
+
+    ``min_rows`` is the default of ``--min-rows`` (the timeline engine's), passed
+    in so that this module stays free of the engine's imports.
+    """
+    parser.add_argument("--rule", choices=RULES, default="calibrated", help="the verdict rule")
+    parser.add_argument("--correction", choices=CORRECTIONS, default="bonferroni",
+                        help="multiple-testing correction of the fixed rule")  # fmt: skip
+    parser.add_argument(
+        "--baseline",
+        type=baseline,
+        help="compare each window with the whole reference, the same season of it "
+        "('seasonal'), or the previous N windows ('rolling:N'); default: the spec's "
+        "baseline, else whole",
+    )
+    parser.add_argument(
+        "--min-rows",
+        type=positive_int,
+        default=min_rows,
+        help=f"windows with fewer records are not tested (default {min_rows})",
+    )

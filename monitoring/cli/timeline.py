@@ -15,13 +15,13 @@ from typing import Any
 
 from monitoring.cli.options import (
     add_db_option,
-    baseline,
+    add_verdict_options,
     moment,
     positive_int,
     store_of,
     until,
 )
-from monitoring.drift.config import CORRECTIONS, RULES, DriftConfig
+from monitoring.drift.config import DriftConfig
 from monitoring.errors import MonitoringError
 from monitoring.performance.metrics import headline_metric
 from monitoring.performance.realized import PerformanceResult, realized_performance
@@ -47,22 +47,7 @@ def add_timeline_command(commands: Any) -> argparse.ArgumentParser:
     size.add_argument("--rows", type=positive_int, help="windows of N records")
     sub.add_argument("--since", type=moment, help="first day (or moment) to include")
     sub.add_argument("--until", type=until, help="last day to include")
-    sub.add_argument(
-        "--baseline",
-        type=baseline,
-        help="compare each window with the whole reference, the same season of it "
-        "('seasonal'), or the previous N windows ('rolling:N'); default: the spec's "
-        "baseline, else whole",
-    )
-    sub.add_argument("--rule", choices=RULES, default="calibrated", help="the verdict rule")
-    sub.add_argument("--correction", choices=CORRECTIONS, default="bonferroni",
-                     help="multiple-testing correction of the fixed rule")  # fmt: skip
-    sub.add_argument(
-        "--min-rows",
-        type=positive_int,
-        default=DEFAULT_MIN_ROWS,
-        help=f"windows with fewer records are not tested (default {DEFAULT_MIN_ROWS})",
-    )
+    add_verdict_options(sub, DEFAULT_MIN_ROWS)
     sub.add_argument("--json", action="store_true", help="print the JSON document")
     sub.set_defaults(run=run)
     return sub
