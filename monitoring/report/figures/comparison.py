@@ -35,7 +35,8 @@ def confusion_figure(comparison: WindowComparison) -> go.Figure:
         rows=1,
         cols=2,
         horizontal_spacing=0.12,
-        subplot_titles=(f"Reference · {ref.n:,} labelled", f"Window · {win.n:,} labelled"),
+        # Short: two matrices share a chart that may be 300 px wide.
+        subplot_titles=(f"Reference · {ref.n:,}", f"Window · {win.n:,}"),
     )
     for col, matrix, colour in ((1, ref, REFERENCE_COLOUR), (2, win, CURRENT_COLOUR)):
         fig.add_trace(_heatmap(matrix, colour), row=1, col=col)
@@ -47,7 +48,9 @@ def confusion_figure(comparison: WindowComparison) -> go.Figure:
             row=1,
             col=col,
         )
-    fig.update_layout(title={"text": "Confusion matrix: share of each actual class", "x": 0})
+    fig.update_layout(
+        title={"text": "Confusion matrix<br><sup>share of each actual class</sup>", "x": 0}
+    )
     fig.update_annotations(font_size=13)
     return performance_style(fig, height=420)
 
@@ -89,7 +92,7 @@ def reliability_figure(comparison: WindowComparison, min_rows: int = 10) -> go.F
             ),
         )
     fig.update_layout(
-        title={"text": "Reliability: observed positive rate by score", "x": 0},
+        title={"text": "Reliability<br><sup>observed positive rate by score</sup>", "x": 0},
         xaxis={"title": "mean score in bin", "range": [0, 1]},
         yaxis={"title": "observed share positive", "range": [0, 1], "tickformat": ".0%"},
         # Inside, top left: the curves hug the diagonal, so that corner stays empty.

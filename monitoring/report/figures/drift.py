@@ -23,6 +23,7 @@ from monitoring.report.figures.style import (
     LEGEND_BELOW,
     REFERENCE_COLOUR,
     TEMPLATE,
+    place_legend,
     style_figure,
 )
 
@@ -52,7 +53,10 @@ def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Fig
     values as their own bar. A column without plot data gets a figure saying why.
     """
     fig = go.Figure()
-    subtitle = result_line(column)
+    # The test and p on one line, effect and verdict on the next: a narrow column cuts
+    # one long line off.
+    parts = result_line(column).split(" · ")
+    subtitle = " · ".join(parts[:2]) + ("<br>" + " · ".join(parts[2:]) if parts[2:] else "")
     log_axis = False
     if column.histogram is not None:
         _numeric_traces(fig, column, view, row=None, legend=True)
@@ -104,8 +108,8 @@ def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Fig
     if log_axis:
         fig.update_yaxes(type="log", tickformat=".2~%", dtick=1)
     style_figure(fig, height=440)
-    fig.update_layout(margin={"t": 110 if "<br>" in subtitle else 95})
-    return fig
+    fig.update_layout(margin={"t": 80 + 16 * subtitle.count("<br>")})
+    return place_legend(fig)
 
 
 def grid_figure(columns: Sequence[ColumnDrift], per_row: int = 3) -> go.Figure:

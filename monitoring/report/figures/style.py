@@ -136,16 +136,20 @@ def _shade(
     label: str,
     position: str = "top left",
 ) -> None:
-    fig.add_vrect(
-        x0=start,
-        x1=end,
-        fillcolor=colour,
-        opacity=0.12,
-        line_width=0,
-        layer="below",
-        annotation_text=label,
-        annotation_position=position,
-        annotation_font={"color": colour, "size": 12},
+    """Shade a period, labelled just above the plot (never over the bars) at its left
+    (``"top left"``) or right end."""
+    fig.add_vrect(x0=start, x1=end, fillcolor=colour, opacity=0.12, line_width=0, layer="below")
+    right = position.endswith("right")
+    fig.add_annotation(
+        x=end if right else start,
+        y=1,
+        xref="x",
+        yref="paper",
+        text=label,
+        showarrow=False,
+        xanchor="right" if right else "left",
+        yanchor="bottom",
+        font={"color": colour, "size": 12},
     )
 
 
@@ -160,13 +164,25 @@ def style_figure(fig: go.Figure, height: int = 360) -> go.Figure:
     fig.update_layout(
         template=TEMPLATE, font=FONT, margin={"l": 60, "r": 20, "t": 60, "b": 50}, height=height
     )
-    return fig
+    return place_legend(fig)
 
 
 def performance_style(fig: go.Figure, height: int) -> go.Figure:
     """:func:`style_figure` with the wider margins of the performance charts' axis titles."""
     style_figure(fig, height)
     fig.update_layout(margin={"l": 70, "r": 20, "t": 70, "b": 55})
+    return place_legend(fig)
+
+
+def place_legend(fig: go.Figure, below: int = 62) -> go.Figure:
+    """Put a legend under the plot ``below`` pixels down, clear of tick labels and the axis
+    title whatever the chart's height (``y`` is a share of the plot's height)."""
+    legend = fig.layout.legend
+    if legend.y is None or legend.y >= 0 or fig.layout.height is None:
+        return fig
+    margin = fig.layout.margin
+    plot = fig.layout.height - (margin.t or 0) - (margin.b or 0)
+    fig.update_layout(legend_y=-below / max(plot, 40))
     return fig
 
 

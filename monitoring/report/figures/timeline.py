@@ -31,6 +31,7 @@ from monitoring.report.figures.style import (
     TEMPLATE,
     THIN_BARS,
     date_axis,
+    place_legend,
     rgba,
 )
 from monitoring.store.annotations import Annotation
@@ -125,7 +126,7 @@ def heatmap_figure(
         zmax=EXCESS_CAP,
         colorscale=EXCESS_SCALE,
         colorbar={
-            "title": {"text": "× usual<br>limit"},
+            "title": {"text": "× limit", "side": "top"},
             "thickness": 12,
             "tickvals": [0, 1, 2, 3],
             "ticktext": ["0", "1 limit", "2", "≥ 3"],
@@ -160,7 +161,9 @@ def heatmap_figure(
             name="drifted",
             hoverinfo="skip",
         )
-    fig.update_yaxes(autorange="reversed", type="category")
+    # No grid lines: they would show through the faint cells.
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
+    fig.update_xaxes(showgrid=False)
     fig.update_layout(title={"text": title, "x": 0}, showlegend=False)
     date_axis(fig)
     return _style(fig, height=max(300, 26 * len(features) + 120))
@@ -308,20 +311,19 @@ def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.F
             opacity=0.15,
             line_width=0,
             layer="below",
-            annotation_text="usual volume",
-            annotation_position="top left",
-            annotation_font={"color": MUTED_TEXT, "size": 11},
         )
-    fig.add_hline(
-        y=timeline.min_rows,
-        line={"color": NEUTRAL_COLOUR, "dash": "dot", "width": 1},
-        annotation_text=f"min {timeline.min_rows} rows to test",
-        annotation_position="bottom right",
-        annotation_font={"color": MUTED_TEXT, "size": 11},
-    )
+    fig.add_hline(y=timeline.min_rows, line={"color": NEUTRAL_COLOUR, "dash": "dot", "width": 1})
     _shade_reference(fig, timeline.reference)
     thin = len(timeline.windows) > THIN_BARS
-    fig.update_layout(title={"text": title, "x": 0}, showlegend=False, bargap=0 if thin else 0.1)
+    # The guides are explained under the title: a label inside the plot would sit on bars.
+    guides = f"dotted: the {timeline.min_rows} rows a window needs to be judged"
+    if band is not None and band.volume_low is not None:
+        guides = "grey band: the usual volume · " + guides
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>{guides}</sup>", "x": 0},
+        showlegend=False,
+        bargap=0 if thin else 0.1,
+    )
     fig.update_yaxes(tickformat=",", rangemode="tozero")
     _fit_windows(fig, timeline.windows)
     return _style(fig, height=240)
@@ -455,6 +457,14 @@ def highlight(fig: go.Figure, bounds: Bounds, label: str = "production window") 
         layer="below",
     )  # fmt: skip
     _label_above(fig, bounds[1], label, CURRENT_COLOUR, "right")
+    # Bars of windows inside it turn orange too: a shade behind solid bars is hidden.
+    for trace in fig.data:
+        colours = getattr(trace.marker, "color", None) if trace.type == "bar" else None
+        if isinstance(colours, tuple) and len(colours) == len(trace.x):
+            trace.marker.color = [
+                CURRENT_COLOUR if bounds[0] <= x < bounds[1] and c == SERIES_COLOUR else c
+                for x, c in zip(trace.x, colours, strict=True)
+            ]
     return fig
 
 
@@ -491,7 +501,7 @@ def _style(fig: go.Figure, height: int = 320, margin_right: int = 20) -> go.Figu
         margin={"l": 60, "r": margin_right, "t": 60, "b": 40},
         hoverlabel={"font_size": 12},
     )
-    return fig
+    return place_legend(fig)
 
 
 def _num(value: float | None) -> str:

@@ -87,7 +87,7 @@ def test_numeric_histogram_shares_on_shared_bins() -> None:
     assert fig.layout.title.text == "age: reference vs current"
     assert fig.layout.xaxis.title.text == "age"
     assert fig.layout.yaxis.title.text == "share of values"
-    assert "KS D = 0.25 · p = 0.001 · W/σ = 0.3 · missing 0.0% → 10.0%" in (
+    assert "KS D = 0.25 · p = 0.001<br>W/σ = 0.3 · missing 0.0% → 10.0%" in (
         fig.layout.annotations[0].text
     )
 

@@ -19,6 +19,7 @@ from monitoring.timeline.report import Timeline
 from tests.unit.report.figure_checks import PALETTE_TEXT, one_measure_per_panel, text_colours
 from tests.unit.timeline.timeline_data import records, spec
 
+D = dt.datetime
 WHITE, DARK = (255, 255, 255), (14, 17, 23)  # Streamlit's light and dark backgrounds
 
 
@@ -191,6 +192,10 @@ def test_long_volume_bars_touch(timeline: Timeline) -> None:
     volume = figures.volume_figure(_long(timeline, 2600))
     assert volume.layout.bargap == 0 and volume.data[0].marker.line.width == 0
     assert figures.volume_figure(timeline).layout.bargap == 0.1
+    # The production window's bars turn orange: a shade behind solid bars would be hidden.
+    fig = figures.highlight(figures.volume_figure(timeline), (D(2024, 2, 2), D(2024, 2, 3)))
+    colours = list(fig.data[0].marker.color)
+    assert colours[1] == figures.CURRENT_COLOUR and colours[0] == figures.SERIES_COLOUR
 
 
 def test_labels_never_share_a_place(timeline: Timeline) -> None:
