@@ -194,7 +194,7 @@ def numeric_effects(
 def plot_histogram(
     ref_fine: np.ndarray, cur_fine: np.ndarray, low: float, high: float
 ) -> Histogram:
-    """Up to :data:`PLOT_BINS` equal-width bins from the :data:`FINE_BINS` counts over ``[low, high]``.
+    """Up to :data:`PLOT_BINS` equal-width bins from the fine counts over ``[low, high]``.
 
     The bins cover the fine bins between the :data:`PLOT_TAIL` and ``1 − PLOT_TAIL``
     quantiles of either window (whichever reaches further); values beyond that
