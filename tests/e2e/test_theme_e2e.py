@@ -86,7 +86,7 @@ def test_every_page_reads_in_the_dark_at_800_px(app_url: str, dark_narrow) -> No
         wait_ready(page)
         if name == "feature_drift":  # the table and distributions appear after a run
             page.get_by_role("button", name="Run drift tests").click()
-            expect(page.get_by_text("Features drifted")).to_be_visible()
+            expect(page.get_by_text("Features drifted")).to_be_visible(timeout=180_000)
             wait_ready(page)
         charts = page.locator('[data-testid="stPlotlyChart"]')
         if charts.count():
