@@ -36,7 +36,9 @@ def test_no_page_requests_another_host(app_url: str, page) -> None:
     for name in PAGES:
         page.goto(f"{app_url}/{name}?model={CLASSIFIER}&from=2013-07-01&to=2013-08-01")
         wait_ready(page)
-        expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()
+        # The first load can look idle before its script has started: wait for the page itself.
+        expect(page.locator('[data-testid="stMain"] h1').first).to_be_visible()
+        wait_ready(page)
         # Charts load their code lazily: wait for the page's first one, where it has one.
         charts = page.locator('[data-testid="stPlotlyChart"]')
         if charts.count():

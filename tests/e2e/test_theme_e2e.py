@@ -84,6 +84,9 @@ def test_every_page_reads_in_the_dark_at_800_px(app_url: str, dark_narrow) -> No
         page.set_viewport_size({"width": 800, "height": 900})
         page.goto(f"{app_url}/{name}?{WINDOW}")
         wait_ready(page)
+        # The first load can look idle before its script has started: wait for the page itself.
+        expect(page.locator('[data-testid="stMain"] h1').first).to_be_visible()
+        wait_ready(page)
         if name == "feature_drift":  # the table and distributions appear after a run
             page.get_by_role("button", name="Run drift tests").click()
             expect(page.get_by_text("Features drifted")).to_be_visible(timeout=180_000)
