@@ -167,12 +167,13 @@ def diagnosis_figure(diagnoses: Sequence[WindowDiagnosis], title: str = "Diagnos
     fig.update_layout(
         title={"text": title, "x": 0},
         barmode="overlay",
-        xaxis={"type": "date", "title": "window start"},
+        # No axis title: the dates say it, and a short chart has no room for it and a legend.
+        xaxis={"type": "date"},
         yaxis={"visible": False},
         legend=_LEGEND,
     )
     date_axis(fig)
-    return performance_style(fig, height=230)
+    return performance_style(fig, height=250)
 
 
 def _add_realized(
