@@ -1,13 +1,19 @@
 """Driftwatch: the router. Page config, the login gate, the shared sidebar, then the chosen page."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import auth, data, page
 from ui.router import require_router
 from ui.sidebar import render_sidebar
 
+# A file served by the app itself: a ":material/…:" page icon makes every browser fetch
+# the favicon from a Google CDN, which a self-hosted tool must not do.
+ICON = Path(__file__).parent / "ui" / "assets" / "icon.svg"
+
 require_router()
-st.set_page_config(page_title="Driftwatch", page_icon=":material/monitoring:", layout="wide")
+st.set_page_config(page_title="Driftwatch", page_icon=str(ICON), layout="wide")
 
 actor = auth.gate()
 with page.errors():  # a busy or broken database is said in words, here as on every page

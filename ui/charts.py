@@ -38,6 +38,9 @@ def show_figure(fig: go.Figure, name: str, context: ChartContext | None = None) 
     st.plotly_chart(
         fig,
         width="stretch",
+        # Streamlit's chart theme repaints background, text and grid for light or dark;
+        # the figures' own colours are chosen to read on both (figures/style.py).
+        theme="streamlit",
         config={
             "displaylogo": False,
             "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},

@@ -23,6 +23,7 @@ from monitoring.drift.engine import run_configured, stored_drift
 from monitoring.drift.report import ColumnDrift, DriftReport
 from monitoring.report import links
 from monitoring.report.figures.drift import distribution_figure, grid_figure
+from monitoring.report.figures.style import DRIFTED_ROW_CSS
 from monitoring.report.review import drift_context
 from monitoring.report.tables import neutralise, report_table
 from monitoring.report.text import verdict_word
@@ -261,7 +262,7 @@ def table(columns: tuple[ColumnDrift, ...]) -> None:
     """The per-column table, drifted rows highlighted, largest effect first."""
     frame = neutralise(report_table(columns))  # the CSV download must not run formulas
     styled = frame.style.apply(
-        lambda row: ["background-color: #fde3cf" if row["drifted"] else ""] * len(row), axis=1
+        lambda row: [DRIFTED_ROW_CSS if row["drifted"] else ""] * len(row), axis=1
     )
     st.dataframe(
         styled,

@@ -19,9 +19,12 @@ Both are computed here from counts, never from rows pulled into pandas:
   1 % (relative) or 1e-3 of a reference standard deviation, whichever is larger
   (``tests/unit/test_effects.py`` pins this).
 
-The plot data are a 40-bin equal-width histogram of both windows (merged from
-the fine bins) and the decile bins used by PSI for numeric columns, and the
-category counts for categorical ones.
+The plot data are an equal-width histogram of both windows of up to 40 bins
+(merged from the fine bins, over the range that holds all but the outer
+:data:`PLOT_TAIL` of either window, so a few outliers cannot squash the rest
+into a few bars; the values beyond it get one wide outer bin per side), the
+decile bins used by PSI for numeric columns, and the category counts for
+categorical ones.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ STD_FLOOR = 0.001
 DECILES: tuple[float, ...] = tuple(i / 10 for i in range(1, 10))
 FINE_BINS = 2000
 PLOT_BINS = 40
+PLOT_TAIL = 0.005  # share of a window's values each side that may fall outside the plotted bins
 
 
 @dataclass(frozen=True)
@@ -178,18 +182,61 @@ def numeric_effects(
         wasserstein=float(w1),
         wasserstein_normed=float(w1 / std),
     )
-    step = FINE_BINS // PLOT_BINS
-    plot = Histogram(
-        (*(float(low + i * step * width) for i in range(PLOT_BINS)), float(high)),
-        tuple(int(v) for v in ref.fine_counts.reshape(PLOT_BINS, step).sum(axis=1)),
-        tuple(int(v) for v in cur.fine_counts.reshape(PLOT_BINS, step).sum(axis=1)),
-    )
+    plot = plot_histogram(ref.fine_counts, cur.fine_counts, low, high)
     decile_bins = Histogram(
         (float(low), *(float(e) for e in edges), float(high)),
         tuple(int(v) for v in ref_bins),
         tuple(int(v) for v in cur_bins),
     )
     return NumericEffects(sizes, plot, decile_bins)
+
+
+def plot_histogram(
+    ref_fine: np.ndarray, cur_fine: np.ndarray, low: float, high: float
+) -> Histogram:
+    """Up to :data:`PLOT_BINS` equal-width bins from the fine counts over ``[low, high]``.
+
+    The bins cover the fine bins between the :data:`PLOT_TAIL` and ``1 − PLOT_TAIL``
+    quantiles of either window (whichever reaches further); values beyond that
+    range fold into one outer bin per side, from ``low`` or to ``high``, which a
+    figure tells apart by its width (wider than all the inner bins together). A
+    side is only cut where its tail is wider than that range, and when the range
+    covers more than half of ``[low, high]`` the bins span it all.
+    """
+    width = (high - low) / len(ref_fine)
+    first, last = len(ref_fine), -1
+    for fine in (ref_fine, cur_fine):
+        total = fine.sum()
+        if not total:
+            continue
+        cumulative = np.cumsum(fine) / total
+        first = min(first, int(np.searchsorted(cumulative, PLOT_TAIL, side="right")))
+        last = max(last, int(np.searchsorted(cumulative, 1 - PLOT_TAIL, side="left")))
+    first, last = max(first, 0), min(max(last, first), len(ref_fine) - 1)
+    inner = last - first + 1
+    if inner * 2 > len(ref_fine):  # no outliers to speak of: the whole range
+        first, last = 0, len(ref_fine) - 1
+    # A side is cut only where its tail is longer than the bulk itself is wide.
+    if first <= inner:
+        first = 0
+    if len(ref_fine) - 1 - last <= inner:
+        last = len(ref_fine) - 1
+    step = max(1, -(-(last - first + 1) // PLOT_BINS))
+    stop = min(first + step * -(-(last - first + 1) // step), len(ref_fine))
+    starts = list(range(first, stop, step))
+    edges = [low + i * width for i in starts] + [low + stop * width]
+    ref_counts = [int(ref_fine[i : i + step].sum()) for i in starts]
+    cur_counts = [int(cur_fine[i : i + step].sum()) for i in starts]
+    if first > 0:  # the low outliers, in one bin from the lowest value
+        edges.insert(0, low)
+        ref_counts.insert(0, int(ref_fine[:first].sum()))
+        cur_counts.insert(0, int(cur_fine[:first].sum()))
+    if stop < len(ref_fine):
+        edges.append(high)
+        ref_counts.append(int(ref_fine[stop:].sum()))
+        cur_counts.append(int(cur_fine[stop:].sum()))
+    edges[-1] = high  # exact, not low + FINE_BINS × width rounded
+    return Histogram(tuple(float(e) for e in edges), tuple(ref_counts), tuple(cur_counts))
 
 
 def categorical_effects(

@@ -15,6 +15,7 @@ from monitoring.performance.comparison import ConfusionMatrix, WindowComparison
 from monitoring.report.escape import figure_text
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
+    LEGEND_BELOW,
     NEUTRAL_COLOUR,
     REFERENCE_COLOUR,
     message_figure,
@@ -22,7 +23,7 @@ from monitoring.report.figures.style import (
     rgba,
 )
 
-_LEGEND = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"}
+_LEGEND = LEGEND_BELOW
 
 
 def confusion_figure(comparison: WindowComparison) -> go.Figure:
@@ -34,7 +35,8 @@ def confusion_figure(comparison: WindowComparison) -> go.Figure:
         rows=1,
         cols=2,
         horizontal_spacing=0.12,
-        subplot_titles=(f"Reference · {ref.n:,} labelled", f"Window · {win.n:,} labelled"),
+        # Short: two matrices share a chart that may be 300 px wide.
+        subplot_titles=(f"Reference · {ref.n:,}", f"Window · {win.n:,}"),
     )
     for col, matrix, colour in ((1, ref, REFERENCE_COLOUR), (2, win, CURRENT_COLOUR)):
         fig.add_trace(_heatmap(matrix, colour), row=1, col=col)
@@ -46,7 +48,9 @@ def confusion_figure(comparison: WindowComparison) -> go.Figure:
             row=1,
             col=col,
         )
-    fig.update_layout(title={"text": "Confusion matrix: share of each actual class", "x": 0})
+    fig.update_layout(
+        title={"text": "Confusion matrix<br><sup>share of each actual class</sup>", "x": 0}
+    )
     fig.update_annotations(font_size=13)
     return performance_style(fig, height=420)
 
@@ -88,7 +92,7 @@ def reliability_figure(comparison: WindowComparison, min_rows: int = 10) -> go.F
             ),
         )
     fig.update_layout(
-        title={"text": "Reliability: observed positive rate by score", "x": 0},
+        title={"text": "Reliability<br><sup>observed positive rate by score</sup>", "x": 0},
         xaxis={"title": "mean score in bin", "range": [0, 1]},
         yaxis={"title": "observed share positive", "range": [0, 1], "tickformat": ".0%"},
         # Inside, top left: the curves hug the diagonal, so that corner stays empty.
@@ -97,43 +101,41 @@ def reliability_figure(comparison: WindowComparison, min_rows: int = 10) -> go.F
             "y": 0.98,
             "xanchor": "left",
             "yanchor": "top",
-            "bgcolor": rgba("#FFFFFF", 0.8),
+            "bgcolor": rgba(NEUTRAL_COLOUR, 0.15),  # a tint, not white: it reads in a dark theme
         },
     )
     return performance_style(fig, height=420)
 
 
 def residual_figure(comparison: WindowComparison) -> go.Figure:
-    """Residual (target − prediction) densities of the reference and the window, overlaid."""
+    """Residual (target − prediction) densities of the reference and the window, side by side
+    in each bin (overlaid translucent bars would mix a third colour)."""
     hist = comparison.residuals
     if hist is None:
         return message_figure("Residuals apply to regression models only")
     centres = (hist.edges[:-1] + hist.edges[1:]) / 2
     width = float(np.diff(hist.edges)[0])
     fig = go.Figure()
-    for density, n, mean, name, colour in (
-        (
-            hist.reference_density,
-            hist.reference_n,
-            hist.reference_mean,
-            "reference",
-            REFERENCE_COLOUR,
-        ),
-        (hist.window_density, hist.window_n, hist.window_mean, "window", CURRENT_COLOUR),
-    ):
+    sides = (
+        (hist.reference_density, hist.reference_n, hist.reference_mean, "reference"),
+        (hist.window_density, hist.window_n, hist.window_mean, "window"),
+    )
+    for side, (density, n, mean, name) in enumerate(sides):
+        colour = (REFERENCE_COLOUR, CURRENT_COLOUR)[side]
         fig.add_bar(
-            x=centres,
+            x=hist.edges[:-1] + side * width / 2,
             y=density,
-            width=width,
+            width=width / 2,
+            offset=0,
             name=f"{name} ({n:,})",
-            marker={"color": colour},
-            opacity=0.55,
-            hovertemplate="residual %{x:.3g}: density %{y:.3g}<extra></extra>",
+            marker={"color": colour, "line": {"width": 0}},
+            customdata=centres,
+            hovertemplate="residual %{customdata:.3g}: density %{y:.3g}<extra></extra>",
         )
         if mean is not None:
             fig.add_vline(x=mean, line={"color": colour, "dash": "dash", "width": 1.5})
     fig.update_layout(
-        barmode="overlay",
+        barmode="group",
         bargap=0,
         title={"text": "Residual distribution (dashed: mean residual)", "x": 0},
         xaxis_title="residual (target − prediction)",
@@ -161,7 +163,15 @@ def _heatmap(matrix: ConfusionMatrix, colour: str) -> go.Heatmap:
         texttemplate="%{text}",
         zmin=0,
         zmax=1,
-        colorscale=[[0, "#FFFFFF"], [1, colour]],
+        # From a pale tint, not white: a white tile glares on a dark background.
+        colorscale=[[0, _tint(colour, 0.85)], [1, colour]],
         showscale=False,
         hovertemplate="actual %{y}, predicted %{x}: %{text}<extra></extra>",
     )
+
+
+def _tint(hex_colour: str, whiteness: float) -> str:
+    """``hex_colour`` mixed with white (``whiteness`` 0 … 1), opaque."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    mix = [round(v + (255 - v) * whiteness) for v in (r, g, b)]
+    return f"rgb({mix[0]},{mix[1]},{mix[2]})"

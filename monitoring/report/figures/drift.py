@@ -20,8 +20,10 @@ from monitoring.report.escape import figure_text
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
     FONT,
+    LEGEND_BELOW,
     REFERENCE_COLOUR,
     TEMPLATE,
+    place_legend,
     style_figure,
 )
 
@@ -30,22 +32,42 @@ TOP_CATEGORIES = 12
 GRID_CATEGORIES = 8
 MAX_UNSEEN_BARS = 3
 MISSING = "(missing)"
+# A bin holding more than this share of a window's values flattens the rest of a
+# linear axis (e.g. rain: 97 % of days at 0): such a histogram gets a log axis.
+DOMINANT_BIN = 0.6
+# A bin this many times wider than the median is an outer bin of outliers
+# (see monitoring.drift.effects.plot_histogram): left out of the axis, said in a note.
+OUTER_BIN = 2.5
 
 
 def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Figure:
     """Reference vs current distribution of one column, with its test annotated.
 
-    Numeric columns: overlaid histograms of shares on shared bins, or the two
-    ECDFs (``view="ecdf"``, on the same bins). Categorical columns: grouped
-    bars of shares, categories ordered by reference frequency, the tail folded
-    into "other", categories unseen in the reference hatched, missing values
-    as their own bar. A column without plot data gets a figure saying why.
+    Numeric columns: the two histograms of shares side by side on shared bins
+    (never overlaid: translucent bars on top of each other mix a third colour),
+    or the two ECDFs (``view="ecdf"``, on the same bins). A histogram one bin
+    of which holds most values gets a log axis; outer bins of outliers are
+    left off the axis and counted in the subtitle. Categorical columns:
+    grouped bars of shares, the categories that moved most first, the rest
+    folded into "other", categories unseen in the reference hatched, missing
+    values as their own bar. A column without plot data gets a figure saying why.
     """
     fig = go.Figure()
+    # The test and p on one line, effect and verdict on the next: a narrow column cuts
+    # one long line off.
+    parts = result_line(column).split(" · ")
+    subtitle = " · ".join(parts[:2]) + ("<br>" + " · ".join(parts[2:]) if parts[2:] else "")
+    log_axis = False
     if column.histogram is not None:
         _numeric_traces(fig, column, view, row=None, legend=True)
         x_title = figure_text(column.column)
         y_title = "cumulative share" if view == "ecdf" else "share of values"
+        log_axis = view == "histogram" and dominant(column)
+        beyond = outliers_note(column)
+        if log_axis:
+            y_title += " (log)"
+        if beyond:
+            subtitle += f"<br>{beyond}"
     elif column.categories is not None:
         _categorical_traces(fig, column, TOP_CATEGORIES, row=None, legend=True)
         x_title, y_title = figure_text(column.column), "share of rows"
@@ -63,7 +85,7 @@ def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Fig
         fig.update_yaxes(visible=False)
         x_title = y_title = ""
     fig.add_annotation(
-        text=result_line(column),
+        text=subtitle,
         showarrow=False,
         xref="paper",
         yref="paper",
@@ -72,7 +94,7 @@ def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Fig
         xanchor="left",
         yanchor="bottom",
         align="left",
-        font={**FONT, "size": 12, "color": "#4a4a4a"},
+        font={**FONT, "size": 12},  # the theme's text colour: readable light or dark
     )
     fig.update_layout(
         barmode="group",
@@ -81,11 +103,13 @@ def distribution_figure(column: ColumnDrift, view: View = "histogram") -> go.Fig
         xaxis_title=x_title,
         yaxis_title=y_title,
         yaxis_tickformat=".0%",
-        legend={"orientation": "h", "y": 1.12, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        legend=LEGEND_BELOW,
     )
-    style_figure(fig, height=420)
-    fig.update_layout(margin={"t": 100})
-    return fig
+    if log_axis:
+        fig.update_yaxes(type="log", tickformat=".2~%", dtick=1)
+    style_figure(fig, height=440)
+    fig.update_layout(margin={"t": 80 + 16 * subtitle.count("<br>")})
+    return place_legend(fig)
 
 
 def grid_figure(columns: Sequence[ColumnDrift], per_row: int = 3) -> go.Figure:
@@ -103,6 +127,8 @@ def grid_figure(columns: Sequence[ColumnDrift], per_row: int = 3) -> go.Figure:
         cell = (i // per_row + 1, i % per_row + 1)
         if column.histogram is not None:
             _numeric_traces(fig, column, "histogram", row=cell, legend=i == 0)
+            if dominant(column):  # its tail would be flat on a linear axis
+                fig.update_yaxes(type="log", tickformat=".2~%", dtick=1, row=cell[0], col=cell[1])
         elif column.categories is not None:
             _categorical_traces(fig, column, GRID_CATEGORIES, row=cell, legend=i == 0)
     fig.update_layout(
@@ -123,6 +149,7 @@ def grid_figure(columns: Sequence[ColumnDrift], per_row: int = 3) -> go.Figure:
     )
     fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(tickfont={"size": 10})
+    # Subplot titles in the theme's text colour (a fixed grey fades on a dark background).
     fig.update_annotations(font={**FONT, "size": 12})
     return fig
 
@@ -149,16 +176,20 @@ def _numeric_traces(
 ) -> None:
     assert column.histogram is not None
     edges = np.asarray(column.histogram.edges, dtype=float)
+    first, last = inner_bins(edges)
     where = {} if row is None else {"row": row[0], "col": row[1]}
-    for name, counts, colour in (
-        ("reference", column.histogram.reference, REFERENCE_COLOUR),
-        ("current", column.histogram.current, CURRENT_COLOUR),
+    for side, (name, counts, colour) in enumerate(
+        (
+            ("reference", column.histogram.reference, REFERENCE_COLOUR),
+            ("current", column.histogram.current, CURRENT_COLOUR),
+        )
     ):
         shares = _shares(counts)
         if view == "ecdf":
+            cumulative = np.concatenate([[0.0], np.cumsum(shares)])
             fig.add_scatter(
-                x=edges,
-                y=np.concatenate([[0.0], np.cumsum(shares)]),
+                x=edges[first : last + 2],
+                y=cumulative[first : last + 2],
                 name=name,
                 mode="lines",
                 line={"shape": "hv", "color": colour, "width": 2},
@@ -167,20 +198,59 @@ def _numeric_traces(
                 **where,
             )
             continue
-        # One offset group for both sides: the bars overlap even under barmode="group".
+        # Side by side within each bin: the reference on the left half, current on the right.
+        left, right = edges[first : last + 1], edges[first + 1 : last + 2]
+        half = (right - left) / 2
         fig.add_bar(
-            x=(edges[:-1] + edges[1:]) / 2,
-            y=shares,
-            width=np.diff(edges),
+            x=left + half * side,
+            y=shares[first : last + 1],
+            width=half,
+            offset=0,
             name=name,
             marker={"color": colour, "line": {"width": 0}},
-            opacity=0.55,
-            offsetgroup="histogram",
+            customdata=np.stack([left, right], axis=-1),
             legendgroup=name,
             showlegend=legend,
-            hovertemplate=f"{name}: %{{y:.1%}} of values<extra>%{{x:.4g}}</extra>",
+            hovertemplate=f"{name}: %{{y:.1%}} of values"
+            "<extra>%{customdata[0]:.4g} – %{customdata[1]:.4g}</extra>",
             **where,
         )
+
+
+def inner_bins(edges: np.ndarray) -> tuple[int, int]:
+    """The first and last bin that are not an outer bin of outliers (inclusive)."""
+    widths = np.diff(edges)
+    if len(widths) < 4:
+        return 0, len(widths) - 1
+    limit = OUTER_BIN * float(np.median(widths))
+    first = 1 if widths[0] > limit else 0
+    last = len(widths) - 2 if widths[-1] > limit else len(widths) - 1
+    return first, last
+
+
+def outliers_note(column: ColumnDrift) -> str:
+    """Which values the plotted bins leave out (outer bins), or ``""``."""
+    assert column.histogram is not None
+    edges = np.asarray(column.histogram.edges, dtype=float)
+    first, last = inner_bins(edges)
+    ref, cur = _shares(column.histogram.reference), _shares(column.histogram.current)
+    parts = []
+    if first:
+        parts.append(f"below {edges[1]:.4g}: {ref[0]:.1%} / {cur[0]:.1%}")
+    if last < len(edges) - 2:
+        parts.append(f"above {edges[-2]:.4g}: {ref[-1]:.1%} / {cur[-1]:.1%}")
+    if not parts:
+        return ""
+    return "not drawn (reference / current): " + "; ".join(parts)
+
+
+def dominant(column: ColumnDrift) -> bool:
+    """Whether one bin holds most values of a window (a zero-inflated column, say)."""
+    assert column.histogram is not None
+    return any(
+        float(_shares(counts).max(initial=0.0)) > DOMINANT_BIN
+        for counts in (column.histogram.reference, column.histogram.current)
+    )
 
 
 def _categorical_traces(
@@ -216,46 +286,38 @@ def category_shares(
 ) -> tuple[list[str], list[float], list[float], list[bool]]:
     """Bar labels and shares of all rows per side, with which bars are unseen in the reference.
 
-    The ``top`` most frequent reference categories keep their own bar; the other
-    reference categories fold into "other (N)"; categories absent from the
-    reference get a bar each, marked "(unseen)" (more than ``MAX_UNSEEN_BARS`` of
-    them fold into "unseen (N)"); missing values get their own bar.
+    The ``top`` categories whose share moved most (``|current − reference|``)
+    keep their own bar, the largest move first: folding by frequency would
+    hide exactly the categories that changed. The other reference categories
+    fold into "other (N)"; categories absent from the reference are marked
+    "(unseen)", and those that do not make the ``top`` (or all of them, when
+    more than ``MAX_UNSEEN_BARS`` are unseen) fold into "unseen (N)"; missing
+    values get their own bar.
     """
     assert column.categories is not None
     counts = column.categories
     ref_total = _total(sum(counts.reference), column.missing_reference)
     cur_total = _total(sum(counts.current), column.missing_current)
-    labels: list[str] = []
-    ref: list[float] = []
-    cur: list[float] = []
-    unseen: list[bool] = []
-    other = [0, 0, 0]
     many_unseen = sum(1 for r in counts.reference if r == 0) > MAX_UNSEEN_BARS
-    unseen_total = [0, 0]
-    for name, r, c in zip(counts.categories, counts.reference, counts.current, strict=True):
-        if r == 0 and many_unseen:
-            unseen_total = [unseen_total[0] + 1, unseen_total[1] + c]
-            continue
-        if r == 0:
-            labels.append(f"{name} (unseen)")
-        elif len(labels) < top:
-            labels.append(name)
-        else:
-            other = [other[0] + 1, other[1] + r, other[2] + c]
-            continue
-        ref.append(r / ref_total if ref_total else 0.0)
-        cur.append(c / cur_total if cur_total else 0.0)
-        unseen.append(r == 0)
-    if other[0]:
-        labels.append(f"other ({other[0]})")
-        ref.append(other[1] / ref_total if ref_total else 0.0)
-        cur.append(other[2] / cur_total if cur_total else 0.0)
-        unseen.append(False)
-    if unseen_total[0]:
-        labels.append(f"unseen ({unseen_total[0]})")
-        ref.append(0.0)
-        cur.append(unseen_total[1] / cur_total if cur_total else 0.0)
-        unseen.append(True)
+    rows = [
+        (name, r / ref_total if ref_total else 0.0, c / cur_total if cur_total else 0.0, r == 0)
+        for name, r, c in zip(counts.categories, counts.reference, counts.current, strict=True)
+    ]
+    candidates = [row for row in rows if not (row[3] and many_unseen)]
+    # Stable: among equal moves the reference order (most frequent first) stays.
+    kept = sorted(candidates, key=lambda row: -abs(row[2] - row[1]))[:top]
+    chosen = {row[0] for row in kept}
+    labels = [f"{name} (unseen)" if new else name for name, _, _, new in kept]
+    ref = [row[1] for row in kept]
+    cur = [row[2] for row in kept]
+    unseen = [row[3] for row in kept]
+    for is_new in (False, True):
+        folded = [row for row in rows if row[0] not in chosen and row[3] is is_new]
+        if folded:
+            labels.append(f"{'unseen' if is_new else 'other'} ({len(folded)})")
+            ref.append(sum(row[1] for row in folded))
+            cur.append(sum(row[2] for row in folded))
+            unseen.append(is_new)
     if column.missing_reference or column.missing_current:
         labels.append(MISSING)
         ref.append(column.missing_reference or 0.0)

@@ -5,8 +5,9 @@ is drawn by :mod:`monitoring.report.figures.comparison`. Colours follow
 :mod:`monitoring.report.figures.style`: the reference is always
 ``REFERENCE_COLOUR`` and production windows ``CURRENT_COLOUR``. Windows whose
 labels have not arrived are shaded and labelled "labels pending"; their
-metrics are gaps, never zeros. Estimated performance is the dashed line with
-its own lighter interval band.
+metrics are gaps, never zeros. Production windows form a series, drawn in
+``SERIES_COLOUR`` (orange stays for the one window being compared); estimated
+performance is the dashed line with its own lighter interval band.
 """
 
 from __future__ import annotations
@@ -20,23 +21,28 @@ from monitoring.performance.estimation import EstimationResult
 from monitoring.performance.metrics import metric_info
 from monitoring.performance.realized import PerformanceResult, WindowPerformance
 from monitoring.report.figures.style import (
-    CURRENT_COLOUR,
+    DRIFT_COLOUR,
+    LEGEND_BELOW,
+    MUTED_TEXT,
     NEUTRAL_COLOUR,
     REFERENCE_COLOUR,
+    SERIES_COLOUR,
+    THIN_BARS,
+    date_axis,
     performance_style,
     rgba,
 )
 from monitoring.timeutil import span_label
 
-ALERT_COLOUR = "#D62728"
+ALERT_COLOUR = DRIFT_COLOUR  # one red for "beyond the usual range", on every page
 DIAGNOSIS_COLOURS: dict[Diagnosis, str] = {
     Diagnosis.STABLE: "#59A14F",
     Diagnosis.COVARIATE: "#EDC948",
     Diagnosis.CONCEPT: "#E15759",
     Diagnosis.BOTH: "#B07AA1",
-    Diagnosis.UNKNOWN: "#D5DBE1",
+    Diagnosis.UNKNOWN: rgba(NEUTRAL_COLOUR, 0.45),
 }
-_LEGEND = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"}
+_LEGEND = LEGEND_BELOW
 
 
 def metric_figure(
@@ -75,7 +81,7 @@ def metric_figure(
         _add_estimate(fig, estimate, metric)
     for inside, name, colour in (
         (True, "reference period", REFERENCE_COLOUR),
-        (False, "production", CURRENT_COLOUR),
+        (False, "production", SERIES_COLOUR),
     ):
         _add_realized(fig, result.windows, metric, inside, name, colour)
     alerts = [a for a in result.alerts if a.metric == metric]
@@ -107,13 +113,14 @@ def metric_figure(
         legend=_LEGEND,
         hovermode="closest",
     )
-    return performance_style(fig, height=400)
+    date_axis(fig)
+    return performance_style(fig, height=420)
 
 
 def coverage_figure(result: PerformanceResult, title: str = "Label coverage") -> go.Figure:
     """A small bar chart of the share of each window's rows whose label has arrived."""
     windows = [w for w in result.windows if w.status != "empty"]
-    colours = [REFERENCE_COLOUR if w.in_reference else CURRENT_COLOUR for w in windows]
+    colours = [REFERENCE_COLOUR if w.in_reference else SERIES_COLOUR for w in windows]
     fig = go.Figure()
     fig.add_bar(
         x=[w.window.start for w in windows],
@@ -131,8 +138,9 @@ def coverage_figure(result: PerformanceResult, title: str = "Label coverage") ->
         title={"text": title, "x": 0},
         xaxis_title=_x_title(result),
         yaxis={"title": "labelled", "range": [0, 1.05], "tickformat": ".0%"},
-        bargap=0.15,
+        bargap=0 if len(windows) > THIN_BARS else 0.15,
     )
+    date_axis(fig)
     return performance_style(fig, height=220)
 
 
@@ -152,18 +160,20 @@ def diagnosis_figure(diagnoses: Sequence[WindowDiagnosis], title: str = "Diagnos
             y=["diagnosis"] * len(chosen),
             orientation="h",
             name=kind.label,
-            marker={"color": DIAGNOSIS_COLOURS[kind], "line": {"color": "white", "width": 1}},
+            marker={"color": DIAGNOSIS_COLOURS[kind], "line": {"width": 0}},
             hovertext=[f"{span_label(d.start, d.end)}<br>{_wrap(d.explanation)}" for d in chosen],
             hoverinfo="text",
         )
     fig.update_layout(
         title={"text": title, "x": 0},
         barmode="overlay",
-        xaxis={"type": "date", "title": "window start"},
+        # No axis title: the dates say it, and a short chart has no room for it and a legend.
+        xaxis={"type": "date"},
         yaxis={"visible": False},
         legend=_LEGEND,
     )
-    return performance_style(fig, height=190)
+    date_axis(fig)
+    return performance_style(fig, height=250)
 
 
 def _add_realized(
@@ -216,7 +226,7 @@ def _add_estimate(fig: go.Figure, estimate: EstimationResult, metric: str) -> No
             x=x + x[::-1],
             y=[v.upper for v in values] + [v.lower for v in values][::-1],
             fill="toself",
-            fillcolor=rgba(CURRENT_COLOUR, 0.12),
+            fillcolor=rgba(SERIES_COLOUR, 0.15),
             line={"width": 0},
             name="estimate interval",
             legendgroup="estimate",
@@ -229,8 +239,8 @@ def _add_estimate(fig: go.Figure, estimate: EstimationResult, metric: str) -> No
         mode="lines+markers",
         name="estimated (labels not needed)",
         legendgroup="estimate",
-        line={"color": CURRENT_COLOUR, "dash": "dash", "width": 1.5},
-        marker={"symbol": "diamond-open", "color": CURRENT_COLOUR, "size": 7},
+        line={"color": SERIES_COLOUR, "dash": "dash", "width": 1.5},
+        marker={"symbol": "diamond-open", "color": SERIES_COLOUR, "size": 7},
         connectgaps=False,
         hovertemplate="%{x|%Y-%m-%d %H:%M}: estimated %{y:.4g}<extra></extra>",
     )
@@ -256,7 +266,7 @@ def _shade_pending(fig: go.Figure, windows: Sequence[WindowPerformance]) -> None
             layer="below",
             annotation_text="labels pending",
             annotation_position="top left",
-            annotation_font={"color": "#5B6770", "size": 12},
+            annotation_font={"color": MUTED_TEXT, "size": 12},
         )
 
 

@@ -1,8 +1,11 @@
 """Pure figure builders for the drift timeline page.
 
-Every chart puts windows on a shared date axis (x = window start), shades the
-reference period in :data:`~monitoring.figures.REFERENCE_COLOUR`, and draws
-the model's annotations as dotted vertical lines with their text.
+Every chart puts windows on a shared date axis (x = window start, ISO ticks),
+shades the reference period in :data:`~monitoring.report.figures.style.REFERENCE_COLOUR`
+and draws the model's annotations as dotted vertical lines with their text.
+The labels of shaded periods sit above the plot, the notes' labels inside it,
+so the two never cover each other or the data. A series of windows is drawn
+in ``SERIES_COLOUR``; orange stays for the one production window.
 """
 
 from __future__ import annotations
@@ -18,64 +21,101 @@ from monitoring.drift.online import OnlineReport
 from monitoring.report.escape import figure_text
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
+    DRIFT_COLOUR,
     FONT,
+    LEGEND_BELOW,
+    MUTED_TEXT,
     NEUTRAL_COLOUR,
     REFERENCE_COLOUR,
+    SERIES_COLOUR,
     TEMPLATE,
+    THIN_BARS,
+    date_axis,
+    place_legend,
     rgba,
 )
 from monitoring.store.annotations import Annotation
 from monitoring.timeline.report import Timeline, WindowDrift
 from monitoring.timeutil import Bounds
 
-DRIFT_COLOUR = "#C0392B"
-# One hue darkening with the magnitude; the threshold (1) sits a third of the way up.
-EXCESS_SCALE = [[0.0, "#F7F7F7"], [1 / 3, "#FDD49E"], [2 / 3, "#EF6548"], [1.0, "#7F0000"]]
 EXCESS_CAP = 3.0
-THIN_CELLS = 300  # windows beyond which a heatmap cell is a few pixels wide
-ANNOTATION_COLOUR = "#555555"
+# One hue, the drift red, growing more opaque with the magnitude: over a white
+# background that darkens and over a dark one it brightens, so the scale is
+# sequential in either theme. Below the usual limit (1, a third of the way up)
+# cells stay faint; at the limit the opacity steps up, so "beyond the usual
+# range" reads at a glance.
+EXCESS_SCALE = [
+    [0.0, rgba(DRIFT_COLOUR, 0.0)],
+    [0.999 / EXCESS_CAP, rgba(DRIFT_COLOUR, 0.28)],
+    [1 / EXCESS_CAP, rgba(DRIFT_COLOUR, 0.55)],
+    [1.0, rgba(DRIFT_COLOUR, 1.0)],
+]
+UNTESTED_COLOUR = rgba(NEUTRAL_COLOUR, 0.35)
+UNTESTED_BAR = rgba(NEUTRAL_COLOUR, 0.45)
+P_FLOOR = 1e-6  # a log axis needs a floor; smaller p-values are drawn there, said in the hover
+# A heatmap draws at most this many columns: more windows are merged, a few per
+# column, so a cell stays at least ~2 px wide on a narrow screen.
+MAX_COLUMNS = 240
+# Past this many columns a 1-px gap would eat most of a cell, and ✕ marks merge
+# into bars: cells touch, and the colour alone says "beyond the usual range".
+GAP_COLUMNS = 120
+ANNOTATION_COLOUR = MUTED_TEXT
 
 
 def heatmap_figure(
     timeline: Timeline, features: Sequence[str], title: str = "Drift against the usual range"
 ) -> go.Figure:
     """Features (rows, in ``features`` order) × windows; colour = statistic ÷ calibrated
-    threshold (1 = the edge of the usual range), ✕ = drifted.
+    threshold ("× its usual limit", 1 = the edge of the usual range), ✕ = drifted.
 
-    A sequential scale for a magnitude, capped at :data:`EXCESS_CAP` times the
-    threshold; windows that were not judged (partial, too few rows, empty) are
-    grey. Hovering a cell shows the statistic, its threshold, p-value, n and
-    missing share. Without calibrated thresholds (the fixed rule) the colour is
-    the effect size over the minimum effect.
+    A sequential scale for a magnitude (:data:`EXCESS_SCALE`), saturating at
+    :data:`EXCESS_CAP` times the threshold; windows that were not judged
+    (partial, too few rows, empty) are grey. Hovering a cell shows the
+    statistic, its threshold, p-value, n and missing share. Without calibrated
+    thresholds (the fixed rule) the colour is the effect size over the minimum
+    effect. More than :data:`MAX_COLUMNS` windows are merged into columns of a
+    few consecutive windows each, coloured by the worst of them and drifted if
+    any of them drifted, so no cell becomes thinner than a couple of pixels.
     """
     index = {f: i for i, f in enumerate(features)}
     names = [figure_text(f) for f in features]  # column names are user text
-    starts = [w.start for w in timeline.windows]
-    z: list[list[float | None]] = [[None] * len(starts) for _ in features]
-    text: list[list[str]] = [[""] * len(starts) for _ in features]
-    grey: list[list[float | None]] = [[None] * len(starts) for _ in features]
+    groups = _column_groups(timeline.windows)
+    starts = [g[0].start for g in groups]
+    z: list[list[float | None]] = [[None] * len(groups) for _ in features]
+    text: list[list[str]] = [[""] * len(groups) for _ in features]
+    grey: list[list[float | None]] = [[None] * len(groups) for _ in features]
     marks_x, marks_y = [], []
-    for j, w in enumerate(timeline.windows):
-        for c in w.cells:
-            if c.feature not in index:
+    for j, group in enumerate(groups):
+        cells = _cells_by_feature(group, index)
+        for i in range(len(features)):
+            tested = [(w, c) for w, c in cells[i] if w.status == "tested"]
+            if not cells[i]:
                 continue
-            i = index[c.feature]
-            z[i][j] = _ratio(c.excess, c.effect, timeline.config.min_effect)
-            if w.status != "tested":
+            if not tested:
                 grey[i][j] = 1.0
-                text[i][j] = f"{w.rows:,} rows: {w.status.replace('_', ' ')}, not judged"
+                w = group[0]
+                text[i][j] = (
+                    f"{w.rows:,} rows: {w.status.replace('_', ' ')}, not judged"
+                    if len(group) == 1
+                    else f"{_span(group)}: no window judged"
+                )
                 continue
-            text[i][j] = (
-                f"statistic = {_num(c.score)} (usual up to {_num(c.threshold)})"
-                f"<br>p = {_num(c.p_value)}<br>n = {c.n:,}<br>missing = {_share(c.missing)}"
-                + ("<br><b>drifted</b>" if c.drifted else "")
-                + ("" if c.status == "tested" else f"<br>{c.status.replace('_', ' ')}")
-            )
-            if c.drifted:
-                marks_x.append(w.start)
-                marks_y.append(names[index[c.feature]])
-    thin = len(starts) > THIN_CELLS  # 1-px gaps would hide cells: drop them
-    gap = 0 if thin else 1
+            ratios = [_ratio(c.excess, c.effect, timeline.config.min_effect) for _, c in tested]
+            known = [r for r in ratios if r is not None]
+            z[i][j] = min(max(known), EXCESS_CAP) if known else None
+            drifted = sum(1 for _, c in tested if c.drifted)
+            if len(group) == 1:
+                text[i][j] = _cell_text(tested[0][1], known[0] if known else None)
+            else:
+                worst = f"{max(known):.2f}× its usual limit" if known else "no statistic"
+                text[i][j] = (
+                    f"{_span(group)} ({len(group)} windows)<br>worst {worst}"
+                    f"<br>drifted in {drifted} of {len(tested)} judged"
+                )
+            if drifted:
+                marks_x.append(starts[j])
+                marks_y.append(names[i])
+    gap = 0 if len(groups) > GAP_COLUMNS else 1
     fig = go.Figure()
     fig.add_heatmap(
         x=starts,
@@ -86,10 +126,10 @@ def heatmap_figure(
         zmax=EXCESS_CAP,
         colorscale=EXCESS_SCALE,
         colorbar={
-            "title": {"text": "× usual"},
+            "title": {"text": "× limit", "side": "top"},
             "thickness": 12,
             "tickvals": [0, 1, 2, 3],
-            "ticktext": ["0", "1 (limit)", "2", "≥ 3"],
+            "ticktext": ["0", "1 limit", "2", "≥ 3"],
         },
         hovertemplate="%{y} · %{x|%Y-%m-%d %H:%M}<br>%{text}<extra></extra>",
         xgap=gap,
@@ -99,29 +139,65 @@ def heatmap_figure(
         x=starts,
         y=names,
         z=grey,
-        colorscale=[[0, "#E5E8EC"], [1, "#E5E8EC"]],
+        colorscale=[[0, UNTESTED_COLOUR], [1, UNTESTED_COLOUR]],
         showscale=False,
         text=text,
         hovertemplate="%{y} · %{x|%Y-%m-%d %H:%M}<br>%{text}<extra></extra>",
         xgap=gap,
         ygap=1,
     )
-    if not thin:
+    if len(groups) <= GAP_COLUMNS:
         fig.add_scatter(
             x=marks_x,
             y=marks_y,
             mode="markers",
+            # White with a dark outline: it reads on a pale or a saturated cell, in either theme.
             marker={
-                "symbol": "x-thin",
-                "size": max(3, min(7, 400 // max(len(starts), 1))),
-                "line": {"width": 1.2, "color": "#222222"},
+                "symbol": "x",
+                "size": max(5, min(9, 500 // max(len(groups), 1))),
+                "color": "#FFFFFF",
+                "line": {"width": 1, "color": "#222222"},
             },
             name="drifted",
             hoverinfo="skip",
         )
-    fig.update_yaxes(autorange="reversed", type="category")
+    # No grid lines: they would show through the faint cells.
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
+    fig.update_xaxes(showgrid=False)
     fig.update_layout(title={"text": title, "x": 0}, showlegend=False)
+    date_axis(fig)
     return _style(fig, height=max(300, 26 * len(features) + 120))
+
+
+def _column_groups(windows: Sequence[WindowDrift]) -> list[list[WindowDrift]]:
+    """Consecutive windows, a few per heatmap column when there are more than MAX_COLUMNS."""
+    size = max(1, math.ceil(len(windows) / MAX_COLUMNS))
+    return [list(windows[k : k + size]) for k in range(0, len(windows), size)]
+
+
+def _cells_by_feature(
+    group: Sequence[WindowDrift], index: dict[str, int]
+) -> list[list[tuple[WindowDrift, FeatureCell]]]:
+    cells: list[list[tuple[WindowDrift, FeatureCell]]] = [[] for _ in index]
+    for w in group:
+        for c in w.cells:
+            if c.feature in index:
+                cells[index[c.feature]].append((w, c))
+    return cells
+
+
+def _cell_text(c: FeatureCell, ratio: float | None) -> str:
+    times = "" if ratio is None else f" = {ratio:.2f}× its usual limit"
+    return (
+        f"statistic = {_num(c.score)} (usual up to {_num(c.threshold)}){times}"
+        f"<br>p = {_num(c.p_value)}<br>n = {c.n:,}<br>missing = {_share(c.missing)}"
+        + ("<br><b>drifted</b>" if c.drifted else "")
+        + ("" if c.status == "tested" else f"<br>{c.status.replace('_', ' ')}")
+    )
+
+
+def _span(group: Sequence[WindowDrift]) -> str:
+    return f"{group[0].start:%Y-%m-%d} → {group[-1].end:%Y-%m-%d}"
 
 
 def share_figure(
@@ -133,7 +209,7 @@ def share_figure(
         x=[w.start for w in timeline.windows],
         y=[w.drifted_share for w in timeline.windows],
         mode="lines+markers",
-        line={"color": CURRENT_COLOUR},
+        line={"color": SERIES_COLOUR},
         marker={"size": 5},
         name="drifted share",
         connectgaps=False,
@@ -144,12 +220,13 @@ def share_figure(
             y=threshold,
             line={"color": DRIFT_COLOUR, "dash": "dash", "width": 1},
             annotation_text=f"alert at {threshold:.0%}",
-            annotation_position="top left",
+            annotation_position="top right",
             annotation_font={"color": DRIFT_COLOUR},
         )
     _shade_reference(fig, timeline.reference)
     fig.update_layout(title={"text": title, "x": 0}, showlegend=False)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
+    _fit_windows(fig, timeline.windows)
     return _style(fig)
 
 
@@ -186,10 +263,10 @@ def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
         y=values,
         name=name,
         mode="lines+markers",
-        line={"color": CURRENT_COLOUR},
+        line={"color": SERIES_COLOUR},
         marker={
             "size": [8 if c.drifted else 5 for c in cells],
-            "color": [DRIFT_COLOUR if c.drifted else CURRENT_COLOUR for c in cells],
+            "color": [DRIFT_COLOUR if c.drifted else SERIES_COLOUR for c in cells],
         },
         customdata=[[_num(c.p_value), "drifted" if c.drifted else ""] for c in cells],
         hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.3g} (p = %{customdata[0]}) "
@@ -199,30 +276,33 @@ def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
     fig.update_layout(
         title={"text": f"{figure_text(feature)}: {name} against its usual range", "x": 0},
         yaxis={"title": name, "rangemode": "tozero"},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        legend=LEGEND_BELOW,
     )
-    return _style(fig)
+    _fit_windows(fig, timeline.windows)
+    return _style(fig, height=360)
 
 
 def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.Figure:
-    """Rows per window; windows below ``min_rows`` (not tested) in grey, with the limit drawn.
+    """Rows per window; windows below ``min_rows`` (not tested) in pale grey, with the limit.
 
     Tested windows inside the reference period take the reference colour, later
-    ones the current colour, as on every chart.
+    ones the series colour, as on every chart. Past :data:`THIN_BARS` windows
+    the bars touch: a gap would be wider than the bar.
     """
     ref_start, ref_end = timeline.reference
 
     def colour(w: WindowDrift) -> str:
         if w.status != "tested":
-            return NEUTRAL_COLOUR
-        return REFERENCE_COLOUR if w.start < ref_end and w.end > ref_start else CURRENT_COLOUR
+            return UNTESTED_BAR
+        return REFERENCE_COLOUR if w.start < ref_end and w.end > ref_start else SERIES_COLOUR
 
     fig = go.Figure()
     fig.add_bar(
         x=[w.start for w in timeline.windows],
         y=[w.rows for w in timeline.windows],
-        marker_color=[colour(w) for w in timeline.windows],
-        hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:,} rows<extra></extra>",
+        marker={"color": [colour(w) for w in timeline.windows], "line": {"width": 0}},
+        customdata=[w.status.replace("_", " ") for w in timeline.windows],
+        hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:,} rows, %{customdata}<extra></extra>",
     )
     band = next((w for w in timeline.windows if w.volume_low is not None), None)
     if band is not None and band.volume_low is not None and band.volume_high is not None:
@@ -233,20 +313,21 @@ def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.F
             opacity=0.15,
             line_width=0,
             layer="below",
-            annotation_text="usual volume",
-            annotation_position="top left",
-            annotation_font={"color": "#5F6B7A", "size": 11},
         )
-    fig.add_hline(
-        y=timeline.min_rows,
-        line={"color": NEUTRAL_COLOUR, "dash": "dot", "width": 1},
-        annotation_text=f"min {timeline.min_rows} rows to test",
-        annotation_position="top right",
-        annotation_font={"color": "#5F6B7A", "size": 11},
-    )
+    fig.add_hline(y=timeline.min_rows, line={"color": NEUTRAL_COLOUR, "dash": "dot", "width": 1})
     _shade_reference(fig, timeline.reference)
-    fig.update_layout(title={"text": title, "x": 0}, showlegend=False, bargap=0.1)
+    thin = len(timeline.windows) > THIN_BARS
+    # The guides are explained under the title: a label inside the plot would sit on bars.
+    guides = f"dotted: the {timeline.min_rows} rows a window needs to be judged"
+    if band is not None and band.volume_low is not None:
+        guides = "grey band: the usual volume · " + guides
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>{guides}</sup>", "x": 0},
+        showlegend=False,
+        bargap=0 if thin else 0.1,
+    )
     fig.update_yaxes(tickformat=",", rangemode="tozero")
+    _fit_windows(fig, timeline.windows)
     return _style(fig, height=240)
 
 
@@ -260,8 +341,11 @@ def multivariate_figure(
     fig = go.Figure()
     fig.add_scatter(
         x=[p[0] for p in points],
-        y=[None if p[1] is None else max(p[1], 1e-6) for p in points],
-        customdata=[p[2] for p in points],
+        y=[None if p[1] is None else max(p[1], P_FLOOR) for p in points],
+        customdata=[
+            [p[2], "–" if p[1] is None else f"< {P_FLOOR:g}" if p[1] < P_FLOOR else f"{p[1]:.3g}"]
+            for p in points
+        ],
         mode="lines+markers",
         line={"color": REFERENCE_COLOUR},
         marker={
@@ -271,13 +355,15 @@ def multivariate_figure(
                 for p in points
             ],
         },
-        hovertemplate="%{x|%Y-%m-%d}: p = %{y:.3g}, %{customdata:,} rows sampled<extra></extra>",
+        hovertemplate="%{x|%Y-%m-%d}: p = %{customdata[1]}, "
+        "%{customdata[0]:,} rows sampled<extra></extra>",
     )
     fig.add_hline(
         y=alpha,
         line={"color": DRIFT_COLOUR, "dash": "dash", "width": 1},
         annotation_text=f"α = {alpha:g}",
-        annotation_position="bottom left",
+        annotation_position="bottom right",
+        annotation_font={"color": DRIFT_COLOUR, "size": 11},
     )
     _shade_reference(fig, reference)
     n = max((p[2] for p in points), default=0)
@@ -286,9 +372,15 @@ def multivariate_figure(
             "text": f"{detector.upper()} on all features (≤ {n:,} rows sampled per window)",
             "x": 0,
         },
-        yaxis={"type": "log", "title": "p-value (log)"},
+        # Powers of ten, not SI prefixes: "1µ" is no way to write a p-value.
+        yaxis={"type": "log", "title": "p-value (log)", "exponentformat": "power", "dtick": 1},
         showlegend=False,
     )
+    stamps = [p[0] for p in points]
+    if len(stamps) > 1:  # the tested windows only, not the whole year around them
+        step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+        fig.update_xaxes(range=[stamps[0] - step / 2, stamps[-1] + step / 2])
+    date_axis(fig)
     return _style(fig, height=280)
 
 
@@ -300,7 +392,7 @@ def online_figure(report: OnlineReport) -> go.Figure:
         y=[None if math.isnan(s) else s for s in report.statistics],
         name="test statistic",
         mode="lines",
-        line={"color": CURRENT_COLOUR},
+        line={"color": SERIES_COLOUR, "width": 2},
     )
     fig.add_scatter(
         x=list(report.timestamps),
@@ -333,9 +425,10 @@ def online_figure(report: OnlineReport) -> go.Figure:
             ),
             "x": 0,
         },
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        legend=LEGEND_BELOW,
     )
-    return _style(fig, height=280)
+    date_axis(fig)
+    return _style(fig, height=300)
 
 
 def with_annotations(fig: go.Figure, notes: Sequence[Annotation]) -> go.Figure:
@@ -344,35 +437,62 @@ def with_annotations(fig: go.Figure, notes: Sequence[Annotation]) -> go.Figure:
         fig.add_vline(x=note.at, line={"color": ANNOTATION_COLOUR, "dash": "dot", "width": 1})
         fig.add_annotation(
             x=note.at,
-            y=1 - 0.08 * (k % 3),
+            # Inside the plot, stepping down: the shaded periods' labels sit above it.
+            y=1 - 0.1 * (k % 3),
             yref="paper",
             text=figure_text(_clip(note.text, 40)),
             hovertext=f"{note.at:%Y-%m-%d %H:%M}: {figure_text(note.text)}",
             showarrow=False,
             xanchor="left",
             yanchor="top",
-            font={"size": 11, "color": ANNOTATION_COLOUR},
-            bgcolor="rgba(255,255,255,0.8)",
+            font={"size": 11},  # the theme's text colour, on a tint that reads in either theme
+            bgcolor=rgba(NEUTRAL_COLOUR, 0.25),
         )
     return fig
 
 
 def highlight(fig: go.Figure, bounds: Bounds, label: str = "production window") -> go.Figure:
-    """Shade ``bounds`` (e.g. the sidebar's production window) in the current colour."""
+    """Shade ``bounds`` (e.g. the sidebar's production window) in the current colour,
+    labelled above the plot at its right end."""
     fig.add_vrect(
-        x0=bounds[0], x1=bounds[1], fillcolor=CURRENT_COLOUR, opacity=0.10, line_width=0,
-        layer="below", annotation_text=label, annotation_position="top left",
-        annotation_font={"color": CURRENT_COLOUR, "size": 11},
+        x0=bounds[0], x1=bounds[1], fillcolor=CURRENT_COLOUR, opacity=0.12, line_width=0,
+        layer="below",
     )  # fmt: skip
+    _label_above(fig, bounds[1], label, CURRENT_COLOUR, "right")
+    # Bars of windows inside it turn orange too: a shade behind solid bars is hidden.
+    for trace in fig.data:
+        colours = getattr(trace.marker, "color", None) if trace.type == "bar" else None
+        if isinstance(colours, tuple) and len(colours) == len(trace.x):
+            trace.marker.color = [
+                CURRENT_COLOUR if bounds[0] <= x < bounds[1] and c == SERIES_COLOUR else c
+                for x, c in zip(trace.x, colours, strict=True)
+            ]
     return fig
 
 
 def _shade_reference(fig: go.Figure, reference: Bounds) -> None:
     fig.add_vrect(
         x0=reference[0], x1=reference[1], fillcolor=REFERENCE_COLOUR, opacity=0.10, line_width=0,
-        layer="below", annotation_text="reference", annotation_position="top left",
-        annotation_font={"color": REFERENCE_COLOUR, "size": 11},
+        layer="below",
     )  # fmt: skip
+    _label_above(fig, reference[0], "reference", REFERENCE_COLOUR, "left")
+
+
+def _label_above(fig: go.Figure, x: dt.datetime, text: str, colour: str, side: str) -> None:
+    """A shaded period's label just above the plot area: never over data or notes."""
+    fig.add_annotation(
+        x=x, y=1, xref="x", yref="paper", text=text, showarrow=False, xanchor=side,
+        yanchor="bottom", font={"color": colour, "size": 11},
+    )  # fmt: skip
+
+
+def _fit_windows(fig: go.Figure, windows: Sequence[WindowDrift]) -> None:
+    """Show the windows' span and ISO dates, not whatever shapes or notes lie beyond it."""
+    date_axis(fig)
+    if windows:
+        first = windows[0]
+        half = (first.end - first.start) / 2  # bars and markers sit on each window's start
+        fig.update_xaxes(range=[first.start - half, windows[-1].end])
 
 
 def _style(fig: go.Figure, height: int = 320, margin_right: int = 20) -> go.Figure:
@@ -383,7 +503,7 @@ def _style(fig: go.Figure, height: int = 320, margin_right: int = 20) -> go.Figu
         margin={"l": 60, "r": margin_right, "t": 60, "b": 40},
         hoverlabel={"font_size": 12},
     )
-    return fig
+    return place_legend(fig)
 
 
 def _num(value: float | None) -> str:
@@ -401,9 +521,10 @@ def _clip(text: str, size: int) -> str:
 
 
 def _ratio(excess: float | None, effect: float | None, min_effect: float) -> float | None:
-    """The cell's colour value: calibrated excess, else effect over the minimum effect."""
+    """The cell's colour value: the calibrated excess (score ÷ its usual limit), else the
+    effect over the minimum effect; a zero limit (an infinite excess) counts as the cap."""
     if excess is not None:
-        return excess
+        return excess if math.isfinite(excess) else EXCESS_CAP
     return None if effect is None else effect / min_effect if min_effect else None
 
 

@@ -1,6 +1,7 @@
+import numpy as np
 import pytest
 
-from monitoring.drift.effects import CategoryCounts, EffectSizes, Histogram
+from monitoring.drift.effects import CategoryCounts, EffectSizes, Histogram, plot_histogram
 from monitoring.drift.report import ColumnDrift
 from monitoring.report.figures.drift import (
     category_shares,
@@ -9,6 +10,12 @@ from monitoring.report.figures.drift import (
     result_line,
 )
 from monitoring.report.figures.style import CURRENT_COLOUR, REFERENCE_COLOUR
+from tests.unit.report.figure_checks import (
+    PALETTE_TEXT,
+    one_measure_per_panel,
+    overlaid_bars,
+    text_colours,
+)
 
 
 def column(**changes: object) -> ColumnDrift:
@@ -70,14 +77,17 @@ def test_numeric_histogram_shares_on_shared_bins() -> None:
     ref, cur = fig.data
     assert (ref.name, cur.name) == ("reference", "current")
     assert ref.marker.color == REFERENCE_COLOUR and cur.marker.color == CURRENT_COLOUR
-    assert list(ref.x) == [0.5, 1.5, 3.0] and list(ref.width) == [1.0, 1.0, 2.0]
+    # Side by side in each bin: the reference on the left half, current on the right.
+    assert list(ref.x) == [0.0, 1.0, 2.0] and list(ref.width) == [0.5, 0.5, 1.0]
+    assert list(cur.x) == [0.5, 1.5, 3.0] and list(cur.width) == [0.5, 0.5, 1.0]
+    assert ref.offset == cur.offset == 0
     assert list(ref.y) == pytest.approx([0.5, 0.3, 0.2])
     assert list(cur.y) == pytest.approx([0.2, 0.3, 0.5])
-    assert ref.offsetgroup == cur.offsetgroup  # overlaid, not side by side
+    assert overlaid_bars(fig) == [] and ref.opacity is None and cur.opacity is None
     assert fig.layout.title.text == "age: reference vs current"
     assert fig.layout.xaxis.title.text == "age"
     assert fig.layout.yaxis.title.text == "share of values"
-    assert "KS D = 0.25 · p = 0.001 · W/σ = 0.3 · missing 0.0% → 10.0%" in (
+    assert "KS D = 0.25 · p = 0.001<br>W/σ = 0.3 · missing 0.0% → 10.0%" in (
         fig.layout.annotations[0].text
     )
 
@@ -89,16 +99,26 @@ def test_ecdf_view_is_cumulative() -> None:
     assert ref.line.shape == "hv"
 
 
-def test_categorical_bars_fold_the_tail_and_mark_unseen_and_missing() -> None:
+def test_categorical_bars_keep_the_movers_and_mark_unseen_and_missing() -> None:
     labels, ref, cur, unseen = category_shares(categorical(), top=2)
-    assert labels == ["a", "b", "new (unseen)", "other (2)", "(missing)"]
+    # Moves: new +0.5, a −0.195, b −0.115, c −0.035, d +0.045: the two largest keep a bar.
+    assert labels == ["new (unseen)", "a", "other (3)", "(missing)"]
     # Reference: 100 non-null values are 80 % of its rows (20 % missing).
-    assert ref == pytest.approx([0.32, 0.24, 0.0, 0.24, 0.2])
-    assert cur == pytest.approx([0.125, 0.125, 0.5, 0.25, 0.0])
-    assert unseen == [False, False, True, False, False]
+    assert ref == pytest.approx([0.0, 0.32, 0.48, 0.2])
+    assert cur == pytest.approx([0.5, 0.125, 0.375, 0.0])
+    assert unseen == [True, False, False, False]
+    assert sum(ref) == pytest.approx(1.0) and sum(cur) == pytest.approx(1.0)
     fig = distribution_figure(categorical())
     assert fig.layout.barmode == "group"
-    assert list(fig.data[1].marker.pattern.shape)[4] == "/"
+    assert next(iter(fig.data[1].marker.pattern.shape)) == "/"  # the unseen category, first
+
+
+def test_a_rare_category_that_moved_is_not_folded_away() -> None:
+    # 20 frequent categories that hold still, and a rare one that grows tenfold.
+    names = (*tuple(f"c{i}" for i in range(20)), "rare")
+    counts = CategoryCounts(names, (100,) * 20 + (5,), (100,) * 20 + (300,))
+    labels, _, _, _ = category_shares(categorical(categories=counts, missing_reference=0.0), 5)
+    assert labels[0] == "rare" and labels[-1] == "other (16)"
 
 
 def test_many_unseen_categories_fold_together() -> None:
@@ -141,3 +161,45 @@ def test_grid_has_one_cell_per_column_and_one_legend() -> None:
 
 def test_p_value_zero_is_printed_as_a_bound() -> None:
     assert "p < 1e-300" in result_line(column(p_value=0.0))
+
+
+def test_two_outliers_do_not_squash_the_histogram() -> None:
+    rng = np.random.default_rng(4)
+    values = np.r_[rng.normal(0, 1, 5000), [900.0, 1000.0]]
+    low, high = float(values.min()), float(values.max())
+    fine, _ = np.histogram(values, bins=2000, range=(low, high))
+    fig = distribution_figure(column(histogram=plot_histogram(fine, fine, low, high)))
+    ref, _cur = fig.data
+    assert len(ref.x) >= 10  # all the bulk's bars, not 3
+    assert max(ref.x) + max(ref.width) < 10  # the outliers' wide bin is not on the axis
+    assert "above" in fig.layout.annotations[0].text  # but they are counted
+    assert overlaid_bars(fig) == []
+
+
+def test_plot_histogram_keeps_the_whole_range_without_outliers() -> None:
+    values = np.random.default_rng(5).normal(0, 1, 3000)
+    fine, _ = np.histogram(values, bins=2000, range=(values.min(), values.max()))
+    histogram = plot_histogram(fine, fine, float(values.min()), float(values.max()))
+    assert len(histogram.edges) == 41 and sum(histogram.reference) == 3000
+    assert np.allclose(np.diff(histogram.edges), np.diff(histogram.edges)[0])
+
+
+def test_a_zero_inflated_column_gets_a_log_axis() -> None:
+    rain = Histogram(edges=(0.0, 1.0, 2.0, 3.0), reference=(97, 2, 1), current=(90, 6, 4))
+    fig = distribution_figure(column(histogram=rain))
+    assert fig.layout.yaxis.type == "log" and "(log)" in fig.layout.yaxis.title.text
+    assert distribution_figure(column()).layout.yaxis.type is None
+
+
+def test_text_follows_the_theme_and_one_measure_per_panel() -> None:
+    for fig in (
+        distribution_figure(column()),
+        distribution_figure(categorical()),
+        distribution_figure(column(), view="ecdf"),
+        grid_figure([column(), categorical()]),
+    ):
+        assert text_colours(fig) <= PALETTE_TEXT  # no fixed dark grey on a dark theme
+        assert one_measure_per_panel(fig)
+        assert overlaid_bars(fig) == []
+    # The legend sits under the plot, where a narrow plot's title cannot meet it.
+    assert distribution_figure(column()).layout.legend.y < 0

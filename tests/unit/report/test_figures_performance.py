@@ -23,11 +23,23 @@ from monitoring.report.figures.performance import (
     diagnosis_figure,
     metric_figure,
 )
-from monitoring.report.figures.style import CURRENT_COLOUR, REFERENCE_COLOUR, TEMPLATE
+from monitoring.report.figures.style import (
+    CURRENT_COLOUR,
+    DRIFT_COLOUR,
+    REFERENCE_COLOUR,
+    SERIES_COLOUR,
+    TEMPLATE,
+)
 from monitoring.store.connection import Store
 from monitoring.store.windows import WindowPlan
 from tests.conftest import tiny_spec
 from tests.unit.performance.performance_data import binary_frame, regression_frame, regression_spec
+from tests.unit.report.figure_checks import (
+    PALETTE_TEXT,
+    one_measure_per_panel,
+    overlaid_bars,
+    text_colours,
+)
 
 D = dt.datetime
 
@@ -58,7 +70,10 @@ def test_metric_figure_draws_band_intervals_alerts_pending_and_estimate(drifting
     assert fig.layout.xaxis.title.text == "week starting"
     (reference,) = traces(fig, "reference period")
     (production,) = traces(fig, "production")
-    assert reference.line.color == REFERENCE_COLOUR and production.line.color == CURRENT_COLOUR
+    # Production weeks are a series (slate); orange is kept for the one window compared.
+    assert reference.line.color == REFERENCE_COLOUR and production.line.color == SERIES_COLOUR
+    assert ALERT_COLOUR == DRIFT_COLOUR
+    assert one_measure_per_panel(fig) and text_colours(fig) <= PALETTE_TEXT
     # The pending week is a gap, never a zero.
     assert production.y[-1] is None and 0 not in production.y
     assert production.error_y.array[0] is not None
@@ -87,7 +102,7 @@ def test_coverage_figure(drifting: Store) -> None:
     fig = coverage_figure(result)
     (bars,) = fig.data
     assert list(bars.y) == [1.0] * 6 + [0.0]
-    assert bars.marker.color[0] == REFERENCE_COLOUR and bars.marker.color[-1] == CURRENT_COLOUR
+    assert bars.marker.color[0] == REFERENCE_COLOUR and bars.marker.color[-1] == SERIES_COLOUR
     assert fig.layout.yaxis.tickformat == ".0%"
     assert [a.text for a in fig.layout.annotations] == ["labels pending"]
 
@@ -100,6 +115,7 @@ def test_confusion_and_reliability_figures(drifting: Store) -> None:
     np.testing.assert_allclose(window.z, comparison.window_confusion.normalised())
     assert reference.colorscale[-1][1] == REFERENCE_COLOUR
     assert window.colorscale[-1][1] == CURRENT_COLOUR
+    assert "255,255,255" not in window.colorscale[0][1]  # no white tile on a dark theme
     assert fig.layout.xaxis.title.text == "predicted class"
     assert fig.layout.yaxis.title.text == "actual class"
 
@@ -116,7 +132,8 @@ def test_residual_figure_and_task_mismatch_messages(drifting: Store) -> None:
     fig = residual_figure(comparison)
     reference, window = fig.data
     assert reference.marker.color == REFERENCE_COLOUR and window.marker.color == CURRENT_COLOUR
-    assert fig.layout.barmode == "overlay"
+    assert overlaid_bars(fig) == []  # side by side: no third colour where they overlap
+    assert reference.opacity is None and window.opacity is None
     assert fig.layout.xaxis.title.text == "residual (target − prediction)"
     assert "classifiers only" in confusion_figure(comparison).layout.annotations[0].text
     binary = compare_with_reference(drifting, "churn", D(2024, 2, 5), D(2024, 2, 12))
