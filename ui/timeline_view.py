@@ -28,6 +28,7 @@ from monitoring.drift.config import (
 from monitoring.drift.detectors import MULTIVARIATE
 from monitoring.performance.metrics import headline_metric
 from monitoring.report import links
+from monitoring.report.figures import heatmap
 from monitoring.report.figures import timeline as figures
 from monitoring.report.tables import neutralise
 from monitoring.store.annotations import Annotation
@@ -215,7 +216,7 @@ def overview_charts(selection: Selection, result: Timeline, notes: list[Annotati
     production = (selection.start, selection.end)
     share = data.overview(selection.db, selection.model).spec.alerts.drifted_share
     builders: dict[str, Callable[[], go.Figure]] = {
-        "heatmap": lambda: figures.heatmap_figure(result, result.feature_order()),
+        "heatmap": lambda: heatmap.heatmap_figure(result, result.feature_order()),
         "volume": lambda: figures.volume_figure(result),
         "drifted_share": lambda: figures.share_figure(result, share),
     }

@@ -16,188 +16,35 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from monitoring.drift.judge import FeatureCell
+from monitoring.drift.cells import FeatureCell
 from monitoring.drift.online import OnlineReport
 from monitoring.report.escape import figure_text
 from monitoring.report.figures.style import (
     CURRENT_COLOUR,
     DRIFT_COLOUR,
-    FONT,
     LEGEND_BELOW,
     MUTED_TEXT,
     NEUTRAL_COLOUR,
     REFERENCE_COLOUR,
     SERIES_COLOUR,
-    TEMPLATE,
     THIN_BARS,
     date_axis,
-    place_legend,
     rgba,
+)
+from monitoring.report.figures.time_axes import (
+    chart_layout,
+    fit_windows,
+    label_above,
+    number_text,
+    shade_reference,
 )
 from monitoring.store.annotations import Annotation
 from monitoring.timeline.report import Timeline, WindowDrift
 from monitoring.timeutil import Bounds
 
-EXCESS_CAP = 3.0
-# One hue, the drift red, growing more opaque with the magnitude: over a white
-# background that darkens and over a dark one it brightens, so the scale is
-# sequential in either theme. Below the usual limit (1, a third of the way up)
-# cells stay faint; at the limit the opacity steps up, so "beyond the usual
-# range" reads at a glance.
-EXCESS_SCALE = [
-    [0.0, rgba(DRIFT_COLOUR, 0.0)],
-    [0.999 / EXCESS_CAP, rgba(DRIFT_COLOUR, 0.28)],
-    [1 / EXCESS_CAP, rgba(DRIFT_COLOUR, 0.55)],
-    [1.0, rgba(DRIFT_COLOUR, 1.0)],
-]
-UNTESTED_COLOUR = rgba(NEUTRAL_COLOUR, 0.35)
 UNTESTED_BAR = rgba(NEUTRAL_COLOUR, 0.45)
 P_FLOOR = 1e-6  # a log axis needs a floor; smaller p-values are drawn there, said in the hover
-# A heatmap draws at most this many columns: more windows are merged, a few per
-# column, so a cell stays at least ~2 px wide on a narrow screen.
-MAX_COLUMNS = 240
-# Past this many columns a 1-px gap would eat most of a cell, and ✕ marks merge
-# into bars: cells touch, and the colour alone says "beyond the usual range".
-GAP_COLUMNS = 120
 ANNOTATION_COLOUR = MUTED_TEXT
-
-
-def heatmap_figure(
-    timeline: Timeline, features: Sequence[str], title: str = "Drift against the usual range"
-) -> go.Figure:
-    """Features (rows, in ``features`` order) × windows; colour = statistic ÷ calibrated
-    threshold ("× its usual limit", 1 = the edge of the usual range), ✕ = drifted.
-
-    A sequential scale for a magnitude (:data:`EXCESS_SCALE`), saturating at
-    :data:`EXCESS_CAP` times the threshold; windows that were not judged
-    (partial, too few rows, empty) are grey. Hovering a cell shows the
-    statistic, its threshold, p-value, n and missing share. Without calibrated
-    thresholds (the fixed rule) the colour is the effect size over the minimum
-    effect. More than :data:`MAX_COLUMNS` windows are merged into columns of a
-    few consecutive windows each, coloured by the worst of them and drifted if
-    any of them drifted, so no cell becomes thinner than a couple of pixels.
-    """
-    index = {f: i for i, f in enumerate(features)}
-    names = [figure_text(f) for f in features]  # column names are user text
-    groups = _column_groups(timeline.windows)
-    starts = [g[0].start for g in groups]
-    z: list[list[float | None]] = [[None] * len(groups) for _ in features]
-    text: list[list[str]] = [[""] * len(groups) for _ in features]
-    grey: list[list[float | None]] = [[None] * len(groups) for _ in features]
-    marks_x, marks_y = [], []
-    for j, group in enumerate(groups):
-        cells = _cells_by_feature(group, index)
-        for i in range(len(features)):
-            tested = [(w, c) for w, c in cells[i] if w.status == "tested"]
-            if not cells[i]:
-                continue
-            if not tested:
-                grey[i][j] = 1.0
-                w = group[0]
-                text[i][j] = (
-                    f"{w.rows:,} rows: {w.status.replace('_', ' ')}, not judged"
-                    if len(group) == 1
-                    else f"{_span(group)}: no window judged"
-                )
-                continue
-            ratios = [_ratio(c.excess, c.effect, timeline.config.min_effect) for _, c in tested]
-            known = [r for r in ratios if r is not None]
-            z[i][j] = min(max(known), EXCESS_CAP) if known else None
-            drifted = sum(1 for _, c in tested if c.drifted)
-            if len(group) == 1:
-                text[i][j] = _cell_text(tested[0][1], known[0] if known else None)
-            else:
-                worst = f"{max(known):.2f}× its usual limit" if known else "no statistic"
-                text[i][j] = (
-                    f"{_span(group)} ({len(group)} windows)<br>worst {worst}"
-                    f"<br>drifted in {drifted} of {len(tested)} judged"
-                )
-            if drifted:
-                marks_x.append(starts[j])
-                marks_y.append(names[i])
-    gap = 0 if len(groups) > GAP_COLUMNS else 1
-    fig = go.Figure()
-    fig.add_heatmap(
-        x=starts,
-        y=names,
-        z=z,
-        text=text,
-        zmin=0,
-        zmax=EXCESS_CAP,
-        colorscale=EXCESS_SCALE,
-        colorbar={
-            "title": {"text": "× limit", "side": "top"},
-            "thickness": 12,
-            "tickvals": [0, 1, 2, 3],
-            "ticktext": ["0", "1 limit", "2", "≥ 3"],
-        },
-        hovertemplate="%{y} · %{x|%Y-%m-%d %H:%M}<br>%{text}<extra></extra>",
-        xgap=gap,
-        ygap=1,
-    )
-    fig.add_heatmap(
-        x=starts,
-        y=names,
-        z=grey,
-        colorscale=[[0, UNTESTED_COLOUR], [1, UNTESTED_COLOUR]],
-        showscale=False,
-        text=text,
-        hovertemplate="%{y} · %{x|%Y-%m-%d %H:%M}<br>%{text}<extra></extra>",
-        xgap=gap,
-        ygap=1,
-    )
-    if len(groups) <= GAP_COLUMNS:
-        fig.add_scatter(
-            x=marks_x,
-            y=marks_y,
-            mode="markers",
-            # White with a dark outline: it reads on a pale or a saturated cell, in either theme.
-            marker={
-                "symbol": "x",
-                "size": max(5, min(9, 500 // max(len(groups), 1))),
-                "color": "#FFFFFF",
-                "line": {"width": 1, "color": "#222222"},
-            },
-            name="drifted",
-            hoverinfo="skip",
-        )
-    # No grid lines: they would show through the faint cells.
-    fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
-    fig.update_xaxes(showgrid=False)
-    fig.update_layout(title={"text": title, "x": 0}, showlegend=False)
-    date_axis(fig)
-    return _style(fig, height=max(300, 26 * len(features) + 120))
-
-
-def _column_groups(windows: Sequence[WindowDrift]) -> list[list[WindowDrift]]:
-    """Consecutive windows, a few per heatmap column when there are more than MAX_COLUMNS."""
-    size = max(1, math.ceil(len(windows) / MAX_COLUMNS))
-    return [list(windows[k : k + size]) for k in range(0, len(windows), size)]
-
-
-def _cells_by_feature(
-    group: Sequence[WindowDrift], index: dict[str, int]
-) -> list[list[tuple[WindowDrift, FeatureCell]]]:
-    cells: list[list[tuple[WindowDrift, FeatureCell]]] = [[] for _ in index]
-    for w in group:
-        for c in w.cells:
-            if c.feature in index:
-                cells[index[c.feature]].append((w, c))
-    return cells
-
-
-def _cell_text(c: FeatureCell, ratio: float | None) -> str:
-    times = "" if ratio is None else f" = {ratio:.2f}× its usual limit"
-    return (
-        f"statistic = {_num(c.score)} (usual up to {_num(c.threshold)}){times}"
-        f"<br>p = {_num(c.p_value)}<br>n = {c.n:,}<br>missing = {_share(c.missing)}"
-        + ("<br><b>drifted</b>" if c.drifted else "")
-        + ("" if c.status == "tested" else f"<br>{c.status.replace('_', ' ')}")
-    )
-
-
-def _span(group: Sequence[WindowDrift]) -> str:
-    return f"{group[0].start:%Y-%m-%d} → {group[-1].end:%Y-%m-%d}"
 
 
 def share_figure(
@@ -223,11 +70,11 @@ def share_figure(
             annotation_position="top right",
             annotation_font={"color": DRIFT_COLOUR},
         )
-    _shade_reference(fig, timeline.reference)
+    shade_reference(fig, timeline.reference)
     fig.update_layout(title={"text": title, "x": 0}, showlegend=False)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
-    _fit_windows(fig, timeline.windows)
-    return _style(fig)
+    fit_windows(fig, timeline.windows)
+    return chart_layout(fig)
 
 
 def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
@@ -268,18 +115,18 @@ def feature_figure(timeline: Timeline, feature: str) -> go.Figure:
             "size": [8 if c.drifted else 5 for c in cells],
             "color": [DRIFT_COLOUR if c.drifted else SERIES_COLOUR for c in cells],
         },
-        customdata=[[_num(c.p_value), "drifted" if c.drifted else ""] for c in cells],
+        customdata=[[number_text(c.p_value), "drifted" if c.drifted else ""] for c in cells],
         hovertemplate="%{x|%Y-%m-%d %H:%M}: %{y:.3g} (p = %{customdata[0]}) "
         "%{customdata[1]}<extra></extra>",
     )
-    _shade_reference(fig, timeline.reference)
+    shade_reference(fig, timeline.reference)
     fig.update_layout(
         title={"text": f"{figure_text(feature)}: {name} against its usual range", "x": 0},
         yaxis={"title": name, "rangemode": "tozero"},
         legend=LEGEND_BELOW,
     )
-    _fit_windows(fig, timeline.windows)
-    return _style(fig, height=360)
+    fit_windows(fig, timeline.windows)
+    return chart_layout(fig, height=360)
 
 
 def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.Figure:
@@ -315,7 +162,7 @@ def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.F
             layer="below",
         )
     fig.add_hline(y=timeline.min_rows, line={"color": NEUTRAL_COLOUR, "dash": "dot", "width": 1})
-    _shade_reference(fig, timeline.reference)
+    shade_reference(fig, timeline.reference)
     thin = len(timeline.windows) > THIN_BARS
     # The guides are explained under the title: a label inside the plot would sit on bars.
     guides = f"dotted: the {timeline.min_rows} rows a window needs to be judged"
@@ -327,8 +174,8 @@ def volume_figure(timeline: Timeline, title: str = "Records per window") -> go.F
         bargap=0 if thin else 0.1,
     )
     fig.update_yaxes(tickformat=",", rangemode="tozero")
-    _fit_windows(fig, timeline.windows)
-    return _style(fig, height=240)
+    fit_windows(fig, timeline.windows)
+    return chart_layout(fig, height=240)
 
 
 def multivariate_figure(
@@ -365,7 +212,7 @@ def multivariate_figure(
         annotation_position="bottom right",
         annotation_font={"color": DRIFT_COLOUR, "size": 11},
     )
-    _shade_reference(fig, reference)
+    shade_reference(fig, reference)
     n = max((p[2] for p in points), default=0)
     fig.update_layout(
         title={
@@ -381,7 +228,7 @@ def multivariate_figure(
         step = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
         fig.update_xaxes(range=[stamps[0] - step / 2, stamps[-1] + step / 2])
     date_axis(fig)
-    return _style(fig, height=280)
+    return chart_layout(fig, height=280)
 
 
 def online_figure(report: OnlineReport) -> go.Figure:
@@ -428,7 +275,7 @@ def online_figure(report: OnlineReport) -> go.Figure:
         legend=LEGEND_BELOW,
     )
     date_axis(fig)
-    return _style(fig, height=300)
+    return chart_layout(fig, height=300)
 
 
 def with_annotations(fig: go.Figure, notes: Sequence[Annotation]) -> go.Figure:
@@ -458,7 +305,7 @@ def highlight(fig: go.Figure, bounds: Bounds, label: str = "production window") 
         x0=bounds[0], x1=bounds[1], fillcolor=CURRENT_COLOUR, opacity=0.12, line_width=0,
         layer="below",
     )  # fmt: skip
-    _label_above(fig, bounds[1], label, CURRENT_COLOUR, "right")
+    label_above(fig, bounds[1], label, CURRENT_COLOUR, "right")
     # Bars of windows inside it turn orange too: a shade behind solid bars is hidden.
     for trace in fig.data:
         colours = getattr(trace.marker, "color", None) if trace.type == "bar" else None
@@ -470,62 +317,8 @@ def highlight(fig: go.Figure, bounds: Bounds, label: str = "production window") 
     return fig
 
 
-def _shade_reference(fig: go.Figure, reference: Bounds) -> None:
-    fig.add_vrect(
-        x0=reference[0], x1=reference[1], fillcolor=REFERENCE_COLOUR, opacity=0.10, line_width=0,
-        layer="below",
-    )  # fmt: skip
-    _label_above(fig, reference[0], "reference", REFERENCE_COLOUR, "left")
-
-
-def _label_above(fig: go.Figure, x: dt.datetime, text: str, colour: str, side: str) -> None:
-    """A shaded period's label just above the plot area: never over data or notes."""
-    fig.add_annotation(
-        x=x, y=1, xref="x", yref="paper", text=text, showarrow=False, xanchor=side,
-        yanchor="bottom", font={"color": colour, "size": 11},
-    )  # fmt: skip
-
-
-def _fit_windows(fig: go.Figure, windows: Sequence[WindowDrift]) -> None:
-    """Show the windows' span and ISO dates, not whatever shapes or notes lie beyond it."""
-    date_axis(fig)
-    if windows:
-        first = windows[0]
-        half = (first.end - first.start) / 2  # bars and markers sit on each window's start
-        fig.update_xaxes(range=[first.start - half, windows[-1].end])
-
-
-def _style(fig: go.Figure, height: int = 320, margin_right: int = 20) -> go.Figure:
-    fig.update_layout(
-        template=TEMPLATE,
-        font=FONT,
-        height=height,
-        margin={"l": 60, "r": margin_right, "t": 60, "b": 40},
-        hoverlabel={"font_size": 12},
-    )
-    return place_legend(fig)
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.2e}" if value != 0 and abs(value) < 1e-3 else f"{value:.3f}"
-
-
-def _share(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
 def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
-
-
-def _ratio(excess: float | None, effect: float | None, min_effect: float) -> float | None:
-    """The cell's colour value: the calibrated excess (score ÷ its usual limit), else the
-    effect over the minimum effect; a zero limit (an infinite excess) counts as the cap."""
-    if excess is not None:
-        return excess if math.isfinite(excess) else EXCESS_CAP
-    return None if effect is None else effect / min_effect if min_effect else None
 
 
 def _statistic_name(cells: Sequence[FeatureCell]) -> str:

@@ -26,6 +26,7 @@ from monitoring.drift.engine import run_configured
 from monitoring.performance.comparison import compare_with_reference
 from monitoring.report.escape import figure_text, html_text, markdown_text
 from monitoring.report.export import ChartContext, export_figure, static_export_problem
+from monitoring.report.figures import heatmap
 from monitoring.report.figures import timeline as timeline_figures
 from monitoring.report.figures.comparison import confusion_figure
 from monitoring.report.figures.drift import distribution_figure, grid_figure
@@ -148,7 +149,7 @@ def test_every_figure_holds_user_text_as_text(hostile: Hostile) -> None:
         *(distribution_figure(c, view) for c in report.columns for view in ("histogram", "ecdf")),
         grid_figure(report.features),
         timeline_figures.with_annotations(
-            timeline_figures.heatmap_figure(timeline, timeline.feature_order()), notes
+            heatmap.heatmap_figure(timeline, timeline.feature_order()), notes
         ),
         timeline_figures.with_annotations(
             timeline_figures.feature_figure(timeline, feature), notes

@@ -10,6 +10,7 @@ import pytest
 
 from monitoring import log_records
 from monitoring.drift.online import OnlineReport
+from monitoring.report.figures import heatmap
 from monitoring.report.figures import timeline as figures
 from monitoring.store.annotations import Annotation
 from monitoring.store.connection import Store
@@ -33,7 +34,7 @@ def timeline(store: Store) -> Timeline:
 
 
 def test_heatmap_marks_drift_and_greys_untested_windows(timeline: Timeline) -> None:
-    fig = figures.heatmap_figure(timeline, timeline.feature_order())
+    fig = heatmap.heatmap_figure(timeline, timeline.feature_order())
     effect, grey, marks = fig.data
     assert list(effect.y) == list(timeline.feature_order())
     assert len(effect.x) == len(timeline.windows) == 5
@@ -111,7 +112,7 @@ def _over(colour: str, background: tuple[int, int, int]) -> float:
 
 def _colour_at(z: float) -> str:
     """The heatmap scale's colour at ``z`` (0 … 1), interpolated like plotly does."""
-    scale = figures.EXCESS_SCALE
+    scale = heatmap.EXCESS_SCALE
     for (z0, c0), (z1, c1) in itertools.pairwise(scale):
         if z0 <= z <= z1:
             t = 0.0 if z1 == z0 else (z - z0) / (z1 - z0)
@@ -131,12 +132,12 @@ def test_heatmap_palette_is_sequential_in_light_and_dark_themes() -> None:
     assert all(b <= a for a, b in itertools.pairwise(light)) and light[-1] < 0.3
     assert all(b >= a for a, b in itertools.pairwise(dark)) and dark[-1] > 0.08
     # The usual limit is a visible step, so "beyond the usual range" reads at a glance.
-    at = 1 / figures.EXCESS_CAP
+    at = 1 / heatmap.EXCESS_CAP
     assert _over(_colour_at(at - 0.002), WHITE) - _over(_colour_at(at), WHITE) > 0.1
 
 
 def test_heatmap_cells_are_score_over_threshold(timeline: Timeline) -> None:
-    fig = figures.heatmap_figure(timeline, timeline.feature_order())
+    fig = heatmap.heatmap_figure(timeline, timeline.feature_order())
     effect = fig.data[0]
     for j, w in enumerate(timeline.windows):
         if w.status != "tested":
@@ -144,10 +145,10 @@ def test_heatmap_cells_are_score_over_threshold(timeline: Timeline) -> None:
         for i, feature in enumerate(timeline.feature_order()):
             c = next(c for c in w.cells if c.feature == feature)
             assert c.score is not None and c.threshold
-            expected = min(c.score / c.threshold, figures.EXCESS_CAP)
+            expected = min(c.score / c.threshold, heatmap.EXCESS_CAP)
             assert effect.z[i][j] == pytest.approx(expected)
             assert "× its usual limit" in effect.text[i][j]
-    assert effect.zmin == 0 and effect.zmax == figures.EXCESS_CAP
+    assert effect.zmin == 0 and effect.zmax == heatmap.EXCESS_CAP
 
 
 def _long(timeline: Timeline, count: int) -> Timeline:
@@ -167,24 +168,24 @@ def _long(timeline: Timeline, count: int) -> Timeline:
 
 def test_a_long_heatmap_merges_windows_into_readable_columns(timeline: Timeline) -> None:
     long = _long(timeline, 700)
-    fig = figures.heatmap_figure(long, long.feature_order())
+    fig = heatmap.heatmap_figure(long, long.feature_order())
     effect, grey = fig.data[:2]
     columns = len(effect.x)
     # At most MAX_COLUMNS columns: over a 500-px plot (an 800-px screen) each is >= 2 px.
-    assert columns <= figures.MAX_COLUMNS and 500 / figures.MAX_COLUMNS >= 2
-    assert columns == -(-700 // -(-700 // figures.MAX_COLUMNS))
+    assert columns <= heatmap.MAX_COLUMNS and 500 / heatmap.MAX_COLUMNS >= 2
+    assert columns == -(-700 // -(-700 // heatmap.MAX_COLUMNS))
     assert effect.xgap == 0 and grey.xgap == 0  # no 1-px gaps eating the cells
     assert len(fig.data) == 2  # no ✕ marks merging into bars: the colour says it
     # A merged column shows the worst of its windows.
-    size = -(-700 // figures.MAX_COLUMNS)
+    size = -(-700 // heatmap.MAX_COLUMNS)
     first = [w for w in long.windows[:size]]
     worst = max(
-        min(c.excess, figures.EXCESS_CAP) for w in first for c in w.cells
+        min(c.excess, heatmap.EXCESS_CAP) for w in first for c in w.cells
         if c.feature == long.feature_order()[0] and c.excess is not None
     )  # fmt: skip
     assert effect.z[0][0] == pytest.approx(worst)
     assert f"({size} windows)" in effect.text[0][0]
-    short = figures.heatmap_figure(timeline, timeline.feature_order())
+    short = heatmap.heatmap_figure(timeline, timeline.feature_order())
     assert short.data[0].xgap == 1 and len(short.data[0].x) == len(timeline.windows)
 
 
@@ -216,7 +217,7 @@ def test_labels_never_share_a_place(timeline: Timeline) -> None:
 def test_every_timeline_figure_has_one_measure_and_theme_text(timeline: Timeline) -> None:
     start = dt.datetime(2024, 3, 1)
     for fig in (
-        figures.heatmap_figure(timeline, timeline.feature_order()),
+        heatmap.heatmap_figure(timeline, timeline.feature_order()),
         figures.share_figure(timeline, 0.5),
         figures.feature_figure(timeline, "age"),
         figures.volume_figure(timeline),
