@@ -33,20 +33,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy.stats import wasserstein_distance
+from scipy.stats import chi2_contingency, fisher_exact, wasserstein_distance
 
 from monitoring.drift import detectors
 from monitoring.drift.calibration import MIN_WINDOWS, score_limits
 from monitoring.errors import MonitoringError
 from monitoring.performance.bands import BLOCKS
-from monitoring.performance.metrics import DEFAULT_MIN_LABELLED, Sample
+from monitoring.performance.binned import Cells, window_cells
+from monitoring.performance.metrics import DEFAULT_MIN_LABELLED, Sample, positive_label
 from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.schema import Task
+from monitoring.store.aggregates import BinaryCells, binary_rows
 from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.windows import Window, WindowPlan
 
@@ -158,19 +160,19 @@ def error_drift(
     chosen: ErrorTest = test or DEFAULT_TESTS[task]
     _check_test(chosen, task)
     ref = handle.spec.reference
-    reference_records = load_records(handle, ref.start, ref.end)
-    reference = _errors(labelled_sample(reference_records, by_score=False))  # in time order
+    errors = _ErrorSource(handle)
+    reference = errors.over(ref.start, ref.end)
     if len(reference) < min_labelled:
         raise MonitoringError(
             f"model {model!r}: the reference has {len(reference)} labelled row(s); testing errors "
             f"needs at least {min_labelled}"
         )
-    fitted = _detector(chosen, p_val).fit(reference)
+    test_of = _tester(chosen, p_val, reference)
     basis = "fixed"
     if min_effect is not None:
         minimum = min_effect
     else:
-        usual, basis = _usual_change(handle, plan, reference_records, reference, min_labelled)
+        usual, basis = _usual_change(handle, plan, errors, reference, min_labelled)
         minimum = max(_default_minimum(task), usual)
     blank = ErrorDriftResult(
         start=ref.start,
@@ -186,11 +188,10 @@ def error_drift(
     results: list[ErrorDriftResult] = []
     bounds = plan.bounds(handle)
     if bounds is not None:
-        records = load_records(handle, *bounds)
-        for w in plan.over(*bounds).windows(handle):
-            errors = _errors(labelled_sample(records.between(w.start, w.end)))
+        windows = plan.over(*bounds).windows(handle)
+        for w, found in zip(windows, errors.per_window(windows, plan.period), strict=True):
             results.append(
-                _window(blank, w, errors, fitted, task, reference, min_labelled, minimum)
+                _window(blank, w, found, test_of, task, reference, min_labelled, minimum)
             )
     return ConceptDriftResult(
         model=model,
@@ -209,7 +210,7 @@ def error_drift(
 def _usual_change(
     handle: ModelHandle,
     plan: WindowPlan,
-    records: Records,
+    errors: _ErrorSource,
     reference: np.ndarray,
     min_labelled: int,
 ) -> tuple[float, str]:
@@ -218,16 +219,16 @@ def _usual_change(
     ref = handle.spec.reference
     task = handle.spec.task
     windows = plan.over(ref.start, ref.end).windows(handle)
-    own = [_errors(labelled_sample(records.between(w.start, w.end))) for w in windows]
-    own = [e for e in own if len(e) >= min_labelled]
+    own = [e for e in errors.per_window(windows, plan.period) if len(e) >= min_labelled]
     if len(own) >= MIN_WINDOWS:
         runs, basis = own, f"{len(own)} reference windows"
     else:
         size = int(np.median([len(e) for e in own])) if own else 0
         if size < min_labelled or len(reference) < size + (size + 1) // 2:
             return 0.0, "fixed (the reference is too short to calibrate)"
-        starts = np.unique(np.linspace(0, len(reference) - size, BLOCKS).round().astype(int))
-        runs = [reference[a : a + size] for a in starts]
+        in_time = errors.in_time(ref.start, ref.end)
+        starts = np.unique(np.linspace(0, len(in_time) - size, BLOCKS).round().astype(int))
+        runs = [in_time[a : a + size] for a in starts]
         basis = f"{len(runs)} runs of {size:,} consecutive labelled reference rows"
     effects = np.array([_effect(task, reference, e) for e in runs])
     ceiling = 1.0 if task != "regression" else max(1.0, 10 * float(np.max(effects)))
@@ -240,7 +241,7 @@ def _window(
     blank: ErrorDriftResult,
     window: Window,
     errors: np.ndarray,
-    fitted: detectors.FittedDetector,
+    test_of: Callable[[np.ndarray], detectors.DetectorResult],
     task: Task,
     reference: np.ndarray,
     min_labelled: int,
@@ -259,7 +260,7 @@ def _window(
     if len(errors) < min_labelled:
         reason = f"{len(errors)} labelled row(s), at least {min_labelled} needed"
         return replace(untested, status="too_few", window_error=float(errors.mean()), reason=reason)
-    result = fitted.detect(errors)
+    result = test_of(errors)
     effect = _effect(task, reference, errors)
     return replace(
         untested,
@@ -308,3 +309,100 @@ def _check_test(test: str, task: Task) -> None:
     if TESTS[test] != family:
         valid = [name for name, fits in TESTS.items() if fits == family]
         raise MonitoringError(f"test {test!r} does not fit a {task} model; use one of {valid}")
+
+
+class _ErrorSource:
+    """A model's errors per window: from DuckDB counts for classifiers, from rows for regressors.
+
+    A classifier's errors are 0/1, so a window's are fully told by how many
+    there are: its array is rebuilt from the counts (errors first), which is
+    all the tests and effects read. Only the calibration runs need the
+    reference's errors in time order, and :meth:`in_time` reads them then.
+    """
+
+    def __init__(self, handle: ModelHandle) -> None:
+        self.handle = handle
+        self.task = handle.spec.task
+        self._records: Records | None = None
+
+    def over(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
+        """The errors of ``[start, end)`` (a classifier's in no particular order)."""
+        if self.task == "regression":
+            return self.in_time(start, end)
+        return self.per_window([Window(start, end)], None)[0]
+
+    def per_window(self, windows: Sequence[Window], period: str | None) -> list[np.ndarray]:
+        """The errors of each of ``windows`` (contiguous, in time order)."""
+        if not windows:
+            return []
+        if self.task == "regression":
+            records = self._rows(windows[0].start, windows[-1].end)
+            return [_errors(labelled_sample(records.between(w.start, w.end))) for w in windows]
+        return [_count_errors(c) for c in window_cells(self.handle, windows, period)]
+
+    def in_time(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
+        """The errors of the labelled rows of ``[start, end)`` in time order."""
+        spec = self.handle.spec
+        if spec.task == "binary":
+            rows = binary_rows(self.handle, start, end, positive_label(spec))
+            return (rows.y != rows.d).astype(np.int64)
+        return _errors(labelled_sample(self._rows(start, end), by_score=False))
+
+    def _rows(self, start: dt.datetime, end: dt.datetime) -> Records:
+        if self._records is None or not self._records.covers(start, end):
+            self._records = load_records(self.handle, start, end)
+        return self._records.between(start, end)
+
+
+def _count_errors(cells: Cells) -> np.ndarray:
+    """A window's 0/1 errors rebuilt from its cells: how many are wrong, how many right."""
+    if isinstance(cells, BinaryCells):
+        known = (cells.y >= 0) & (cells.d >= 0)
+        wrong = int(cells.n[known & (cells.y != cells.d)].sum())
+        total = int(cells.n[known].sum())
+    else:
+        wrong = int(cells.n[cells.target != cells.prediction].sum())
+        total = int(cells.n.sum())
+    return np.repeat(np.array([1, 0], dtype=np.int64), [wrong, total - wrong])
+
+
+def _tester(
+    test: ErrorTest, p_val: float, reference: np.ndarray
+) -> Callable[[np.ndarray], detectors.DetectorResult]:
+    """The test of a window's errors against ``reference``.
+
+    Residuals go through the detector catalogue (Alibi Detect's KSDrift or
+    CVMDrift). 0/1 errors are tested on their 2 × 2 table of counts with the
+    calls Alibi Detect's FETDrift and ChiSquareDrift make (scipy's
+    ``fisher_exact``, two-sided, and ``chi2_contingency``, whose statistic and
+    p-value ChiSquareDrift keeps in float32); the tests hold the two equal.
+    Importing Alibi Detect (and PyTorch) costs seconds and hundreds of MB
+    that a count does not need.
+    """
+    if TESTS[test] == "regression":
+        return _detector(test, p_val).fit(reference).detect
+    n_ref, k_ref = len(reference), int(reference.sum())
+    meta = detectors.CATALOGUE[test]
+
+    def detect(errors: np.ndarray) -> detectors.DetectorResult:
+        n, k = len(errors), int(errors.sum())
+        if test == "fet":
+            table = np.array([[k, k_ref], [n - k, n_ref - k_ref]])
+            statistic, p = fisher_exact(table, alternative="two-sided")
+        else:
+            table = np.array([[n_ref - k_ref, k_ref], [n - k, k]])
+            chi2, p_chi2, _, _ = chi2_contingency(table)
+            statistic, p = np.float32(chi2), np.float32(p_chi2)
+        return detectors.DetectorResult(
+            detector=meta.name,
+            is_drift=bool(p < p_val),
+            p_values=(float(p),),
+            statistics=(float(statistic),),
+            statistic_name=meta.statistic_name,
+            threshold=p_val,
+            distance_threshold=None,
+            n_reference=n_ref,
+            n_current=n,
+        )
+
+    return detect

@@ -39,15 +39,16 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from monitoring.errors import MonitoringError
+from monitoring.performance.expected import estimate_cells
 from monitoring.performance.metrics import (
     DEFAULT_CONFIDENCE,
     DEFAULT_RESAMPLES,
     MetricValue,
     positive_label,
 )
-from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.performance.resampling import percentile_interval, weighted_auc, window_seed
 from monitoring.schema import ModelSpec
+from monitoring.store.aggregates import BinaryCells, binary_cells, binary_rows
 from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.windows import Window, WindowPlan
 
@@ -266,11 +267,11 @@ def supports_estimation(spec: ModelSpec) -> bool:
 
 def reference_calibration(model: ModelHandle) -> Calibration:
     """Fit the calibration on the labelled rows of the model's reference period."""
-    ref = _checked(model).reference
-    sample = labelled_sample(load_records(model, ref.start, ref.end))
-    assert sample.score is not None
-    k = sample.scored
-    return fit_calibration(sample.score[:k], sample.y_true[:k])
+    spec = _checked(model)
+    ref = spec.reference
+    rows = binary_rows(model, ref.start, ref.end, positive_label(spec))
+    scored = np.isfinite(rows.score)
+    return fit_calibration(rows.score[scored], rows.y[scored])
 
 
 def estimate_performance(
@@ -307,13 +308,11 @@ def estimate_performance(
     bounds = plan.bounds(handle)
     results: list[WindowEstimate] = []
     if bounds is not None:
-        records = load_records(handle, *bounds)
-        positive = positive_label(spec)
-        for w in plan.over(*bounds).windows(handle):
+        windows = plan.over(*bounds).windows(handle)
+        found = binary_cells(handle, [w.bounds for w in windows], plan.period, positive_label(spec))
+        for w, cells in zip(windows, found.per_window(), strict=True):
             results.append(
-                _window_estimate(
-                    w, records, positive, calibration, names, resamples, confidence, seed
-                )
+                _window_estimate(w, cells, calibration, names, resamples, confidence, seed)
             )
     return EstimationResult(
         model=model,
@@ -329,26 +328,22 @@ def estimate_performance(
 
 def _window_estimate(
     window: Window,
-    records: Records,
-    positive: str,
+    cells: BinaryCells,
     calibration: Calibration,
     metrics: tuple[str, ...],
     resamples: int,
     confidence: float,
     seed: int,
 ) -> WindowEstimate:
-    part = records.between(window.start, window.end)
-    scored = np.isfinite(part.score) if part.score is not None else np.zeros(len(part), bool)
-    if not scored.any():
-        reason = "no records" if len(part) == 0 else "no record has a score"
+    """One window's estimate from its cells (every row with a score, labelled or not)."""
+    if not (cells.b >= 0).any():
+        reason = "no records" if window.rows == 0 else "no record has a score"
         empty = {m: MetricValue(m, None, None, None, "empty", reason) for m in metrics}
         return WindowEstimate(window, "empty", empty)
-    assert part.score is not None
-    predicted = (part.prediction[scored].astype(str) == positive).astype(np.int64)
-    values = estimate_window(
-        part.score[scored],
-        predicted,
-        calibration,
+    values = estimate_cells(
+        cells,
+        calibration.probabilities,
+        _why_undefined,
         metrics=metrics,
         resamples=resamples,
         confidence=confidence,

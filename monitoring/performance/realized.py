@@ -28,6 +28,7 @@ from monitoring.performance.bands import (
     band_alerts,
     reference_bands,
 )
+from monitoring.performance.binned import cells_metrics, window_cells
 from monitoring.performance.metrics import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MIN_LABELLED,
@@ -35,7 +36,12 @@ from monitoring.performance.metrics import (
     MetricValue,
     check_metrics,
 )
-from monitoring.performance.records import Records, labelled_sample, load_records
+from monitoring.performance.records import (
+    Records,
+    labelled_sample,
+    load_records,
+    require_target,
+)
 from monitoring.performance.resampling import window_metrics, window_seed
 from monitoring.schema import ReferenceWindow, Task
 from monitoring.store.connection import Store
@@ -144,20 +150,39 @@ def realized_performance(
     handle = store.model(model)
     plan = plan or WindowPlan()
     spec = handle.spec
+    require_target(spec)
     names = check_metrics(spec, metrics)
     if not 0 < confidence < 1:
         raise MonitoringError(f"confidence must be between 0 and 1, got {confidence}")
     bounds = plan.bounds(handle)
     ref = spec.reference
-    records = load_records(handle, *bounds) if bounds else None
+    records = None
     results = []
-    if bounds is not None and records is not None:
-        for w in plan.over(*bounds).windows(handle):
-            results.append(
-                _window_performance(
-                    w, records, names, ref, resamples, confidence, seed, min_labelled
+    if bounds is not None:
+        windows = plan.over(*bounds).windows(handle)
+        if spec.task == "regression":
+            records = load_records(handle, *bounds)
+            values = [
+                _row_values(w, records, names, resamples, confidence, seed, min_labelled)
+                for w in windows
+            ]
+        else:  # classifiers: from per-window counts computed in DuckDB
+            cells = window_cells(handle, windows, plan.period)
+            values = [
+                cells_metrics(
+                    handle,
+                    c,
+                    names,
+                    resamples=resamples,
+                    confidence=confidence,
+                    rng=window_seed(seed, w.start),
+                    min_labelled=min_labelled,
                 )
-            )
+                for w, c in zip(windows, cells, strict=True)
+            ]
+        results = [
+            _window_performance(w, v, names, ref) for w, v in zip(windows, values, strict=True)
+        ]
     bands = reference_bands(
         handle,
         plan,
@@ -181,27 +206,35 @@ def realized_performance(
     )
 
 
-def _window_performance(
+def _row_values(
     window: Window,
     records: Records,
     metrics: tuple[str, ...],
-    reference: ReferenceWindow,
     resamples: int,
     confidence: float,
     seed: int,
     min_labelled: int,
-) -> WindowPerformance:
-    inside = reference.start <= window.start and window.end <= reference.end
-    if window.rows == 0:
-        empty = {m: MetricValue(m, None, None, None, "empty", "no records") for m in metrics}
-        return WindowPerformance(window, "empty", inside, empty)
-    sample = labelled_sample(records.between(window.start, window.end))
-    values = window_metrics(
-        sample,
+) -> dict[str, MetricValue]:
+    """A regression window's metrics from its rows."""
+    return window_metrics(
+        labelled_sample(records.between(window.start, window.end)),
         metrics,
         resamples=resamples,
         confidence=confidence,
         rng=window_seed(seed, window.start),
         min_labelled=min_labelled,
     )
-    return WindowPerformance(window, "ok" if len(sample) else "pending", inside, values)
+
+
+def _window_performance(
+    window: Window,
+    values: dict[str, MetricValue],
+    metrics: tuple[str, ...],
+    reference: ReferenceWindow,
+) -> WindowPerformance:
+    inside = reference.start <= window.start and window.end <= reference.end
+    if window.rows == 0:
+        empty = {m: MetricValue(m, None, None, None, "empty", "no records") for m in metrics}
+        return WindowPerformance(window, "empty", inside, empty)
+    pending = bool(values) and all(v.status == "pending" for v in values.values())
+    return WindowPerformance(window, "pending" if pending else "ok", inside, values)
