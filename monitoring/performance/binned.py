@@ -10,11 +10,15 @@ off the exact value by at most half the share of (positive, negative) pairs
 that fall in the same bin (:func:`binned_auc` returns that bound, and the
 tests hold it against scikit-learn).
 
-Bootstrap: resampling a window's n rows with replacement is a multinomial
-draw of n over its cells with the cells' shares as probabilities; the
-resampled count metrics are then distributed exactly as under the row
-bootstrap. To keep the draws few, the scored cells are first merged into at
-most :data:`COARSE_BINS` groups of consecutive fine bins holding about equal
+Bootstrap: Poisson weights. Each row of the window gets a Poisson(1)
+multiplicity instead of a multinomial one (the resample's size varies around
+n, which ratio metrics do not mind, and the intervals agree with the row
+bootstrap's up to Monte-Carlo noise: a test holds them together); the rows of
+a cell of m rows then sum to one Poisson(m) draw, so a resample costs one draw
+per cell instead of one per row, and the resampled count metrics are
+distributed exactly as under the row-level Poisson bootstrap. To keep the
+draws few, the scored cells are first merged into at most
+:data:`COARSE_BINS` groups of consecutive fine bins holding about equal
 numbers of rows; the resampled log loss and Brier score use each group's
 mean, and the resampled ROC AUC the groups as ties, shifted by the
 difference between the fine and the grouped AUC of the window itself (so
@@ -35,7 +39,7 @@ from monitoring.store.aggregates import BinaryCells, ClassCells, binary_cells, c
 from monitoring.store.connection import ModelHandle
 from monitoring.store.windows import Window
 
-COARSE_BINS = 64
+COARSE_BINS = 32
 COUNT_METRICS = ("accuracy", "precision", "recall", "f1")
 SCORE_METRICS = ("roc_auc", "log_loss", "brier")
 # Upper bound on resamples × cells drawn at once.
@@ -68,17 +72,15 @@ def binned_auc(positives: np.ndarray, negatives: np.ndarray) -> tuple[np.ndarray
     return auc, bound
 
 
-def multinomial_counts(
+def poisson_counts(
     counts: np.ndarray, resamples: int, rng: np.random.Generator
 ) -> Iterator[np.ndarray]:
-    """Bootstrap resamples of rows given as cell ``counts``: ``(chunk, cells)`` float arrays."""
-    n = int(counts.sum())
-    shares = counts / n
+    """Poisson-bootstrap resamples of rows given as cell ``counts``: ``(chunk, cells)`` floats."""
     chunk = max(1, min(resamples, _CHUNK_CELLS // max(len(counts), 1)))
     done = 0
     while done < resamples:
         b = min(chunk, resamples - done)
-        yield rng.multinomial(n, shares, size=b).astype(np.float64)
+        yield rng.poisson(counts, size=(b, len(counts))).astype(np.float64)
         done += b
 
 
@@ -109,7 +111,7 @@ def binary_window_metrics(
     defined = [m for m in metrics if points[m][0] is not None]
     intervals: dict[str, tuple[float | None, float | None]] = {}
     if defined and resamples > 0 and rng is not None:
-        draws = [groups.resampled(c, defined) for c in multinomial_counts(groups.n, resamples, rng)]
+        draws = [groups.resampled(c, defined) for c in poisson_counts(groups.n, resamples, rng)]
         for m in defined:
             values = np.concatenate([d[m] for d in draws])
             if m == "roc_auc":  # centre the grouped AUC's spread on the fine value
@@ -150,8 +152,7 @@ def class_window_metrics(
     intervals: dict[str, tuple[float | None, float | None]] = {}
     if defined and resamples > 0 and rng is not None:
         draws = [
-            resampled_metrics(sample, c, defined)
-            for c in multinomial_counts(cells.n, resamples, rng)
+            resampled_metrics(sample, c, defined) for c in poisson_counts(cells.n, resamples, rng)
         ]
         for m in defined:
             intervals[m] = percentile_interval(np.concatenate([d[m] for d in draws]), confidence)
@@ -190,8 +191,6 @@ class _Groups:
         onehot[np.flatnonzero(self.scored), coarse[self.scored]] = 1.0
         self.pos_groups = onehot * ((y == 1) & self.scored)[:, None]
         self.neg_groups = onehot * ((y == 0) & self.scored)[:, None]
-        # The confusion cells (true, predicted) as one "row" each, for resampled_metrics.
-        self.confusion = Sample("binary", np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), None)
         self.to_confusion = np.zeros((len(coarse), 4))
         self.to_confusion[np.arange(len(coarse)), 2 * y + d] = 1.0
         grouped, _ = binned_auc(n @ self.pos_groups, n @ self.neg_groups)
@@ -240,7 +239,7 @@ class _Groups:
         """Each metric's value on the window itself, or ``None`` and why not."""
         counts = self.n @ self.to_confusion
         _, fp, fn, tp = counts
-        values = resampled_metrics(self.confusion, counts[None, :], COUNT_METRICS)
+        values = _count_metrics(counts[None, :])
         scored = float(self.n[self.scored].sum())
         positives, predicted = fn + tp, fp + tp
         scored_positives = float(self.fine_pos.sum())
@@ -277,7 +276,7 @@ class _Groups:
         out: dict[str, np.ndarray] = {}
         counted = [m for m in metrics if m in COUNT_METRICS]
         if counted:
-            out |= resampled_metrics(self.confusion, counts @ self.to_confusion, counted)
+            out |= _count_metrics(counts @ self.to_confusion)
         with np.errstate(divide="ignore", invalid="ignore"):
             scored = counts @ self.scored.astype(np.float64)
             mean_loss = np.where(self.n > 0, self.loss / np.maximum(self.n, 1), 0.0)
@@ -289,6 +288,19 @@ class _Groups:
         if "roc_auc" in metrics:
             out["roc_auc"], _ = binned_auc(counts @ self.pos_groups, counts @ self.neg_groups)
         return out
+
+
+def _count_metrics(confusion: np.ndarray) -> dict[str, np.ndarray]:
+    """Accuracy, precision, recall and F1 of ``(resamples, 4)`` counts (tn, fp, fn, tp):
+    the formulas of :func:`~monitoring.performance.resampling.resampled_metrics`."""
+    tn, fp, fn, tp = confusion.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "accuracy": (tp + tn) / confusion.sum(axis=1),
+            "precision": tp / (tp + fp),
+            "recall": tp / (tp + fn),
+            "f1": 2 * tp / (2 * tp + fp + fn),
+        }
 
 
 def _finite(value: float) -> tuple[float | None, str]:

@@ -161,7 +161,12 @@ def error_drift(
     _check_test(chosen, task)
     ref = handle.spec.reference
     errors = _ErrorSource(handle)
-    reference = errors.over(ref.start, ref.end)
+    # The plan's windows over the reference partition it: their errors are the reference's.
+    own = errors.per_window(plan.over(ref.start, ref.end).windows(handle), plan.period)
+    if task == "regression":
+        reference = errors.in_time(ref.start, ref.end)
+    else:
+        reference = np.concatenate(own) if own else np.zeros(0, np.int64)
     if len(reference) < min_labelled:
         raise MonitoringError(
             f"model {model!r}: the reference has {len(reference)} labelled row(s); testing errors "
@@ -172,7 +177,7 @@ def error_drift(
     if min_effect is not None:
         minimum = min_effect
     else:
-        usual, basis = _usual_change(handle, plan, errors, reference, min_labelled)
+        usual, basis = _usual_change(handle, own, errors, reference, min_labelled)
         minimum = max(_default_minimum(task), usual)
     blank = ErrorDriftResult(
         start=ref.start,
@@ -209,17 +214,17 @@ def error_drift(
 
 def _usual_change(
     handle: ModelHandle,
-    plan: WindowPlan,
+    windows: Sequence[np.ndarray],
     errors: _ErrorSource,
     reference: np.ndarray,
     min_labelled: int,
 ) -> tuple[float, str]:
     """How far a window of the plan's shape usually moves inside the reference (0 when it
-    cannot be told), and on what that was calibrated."""
+    cannot be told), and on what that was calibrated. ``windows`` holds the errors of
+    the plan's windows over the reference."""
     ref = handle.spec.reference
     task = handle.spec.task
-    windows = plan.over(ref.start, ref.end).windows(handle)
-    own = [e for e in errors.per_window(windows, plan.period) if len(e) >= min_labelled]
+    own = [e for e in windows if len(e) >= min_labelled]
     if len(own) >= MIN_WINDOWS:
         runs, basis = own, f"{len(own)} reference windows"
     else:
@@ -324,12 +329,6 @@ class _ErrorSource:
         self.handle = handle
         self.task = handle.spec.task
         self._records: Records | None = None
-
-    def over(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
-        """The errors of ``[start, end)`` (a classifier's in no particular order)."""
-        if self.task == "regression":
-            return self.in_time(start, end)
-        return self.per_window([Window(start, end)], None)[0]
 
     def per_window(self, windows: Sequence[Window], period: str | None) -> list[np.ndarray]:
         """The errors of each of ``windows`` (contiguous, in time order)."""

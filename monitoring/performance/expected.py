@@ -126,11 +126,13 @@ class _Groups:
 
     def __init__(self, group: np.ndarray, d: np.ndarray, n: np.ndarray, p: np.ndarray) -> None:
         self.group, self.d, self.n, self.p = group, d, n, p
-        width = int(group.max()) + 1
-        self.onehot = np.zeros((len(group), width))
-        self.onehot[np.arange(len(group)), group] = 1.0
-        ratio, _ = binned_auc((n * p) @ self.onehot, (n * (1 - p)) @ self.onehot)
+        # Cells are sorted by group: each group's columns are one contiguous run.
+        self.starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        ratio, _ = binned_auc(self._by_group(n * p), self._by_group(n * (1 - p)))
         self.expected_auc = float(ratio)
+
+    def _by_group(self, values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, self.starts, axis=-1)
 
     def simulated(self, positives: np.ndarray, auc_shift: float) -> dict[str, np.ndarray]:
         """Realized metrics under each drawn labelling ``(draws, groups)``."""
@@ -138,7 +140,7 @@ class _Groups:
         tp, fp = positives @ self.d, negatives @ self.d
         fn, tn = positives @ (1 - self.d), negatives @ (1 - self.d)
         with np.errstate(divide="ignore", invalid="ignore"):
-            auc, _ = binned_auc(positives @ self.onehot, negatives @ self.onehot)
+            auc, _ = binned_auc(self._by_group(positives), self._by_group(negatives))
             return {
                 "accuracy": (tp + tn) / self.n.sum(),
                 "precision": tp / (tp + fp),
