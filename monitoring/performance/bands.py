@@ -29,6 +29,7 @@ import numpy as np
 
 from monitoring.performance.binned import (
     Cells,
+    PlanCells,
     cells_metrics,
     labelled_rows,
     merged,
@@ -118,11 +119,13 @@ def reference_bands(
     sigmas: float = DEFAULT_BAND_SIGMAS,
     min_labelled: int = DEFAULT_MIN_LABELLED,
     records: Records | None = None,
+    cells: PlanCells | None = None,
 ) -> dict[str, ReferenceBand]:
     """Each metric's band over the reference period cut as ``plan`` cuts (its range is ignored).
 
-    ``records`` may be passed when they already cover the reference period,
-    to save a query.
+    ``records`` (regressors) may be passed when they already cover the
+    reference period, and ``cells`` (classifiers: :func:`plan_cells` of
+    ``plan``) when they were computed already, to save a query.
     """
     names = check_metrics(model.spec, metrics)
     ref = model.spec.reference
@@ -137,15 +140,18 @@ def reference_bands(
         reference = records.between(ref.start, ref.end)
         overall = window_metrics(labelled_sample(reference), names, resamples=0, min_labelled=1)
     else:  # classifiers: from per-window counts computed in DuckDB
-        cells = window_cells(model, windows, plan.period)
-        sizes = [labelled_rows(c) for c in cells]
+        if cells is not None and cells.plan == plan:
+            ref_cells = list(cells.reference_cells)
+        else:
+            ref_cells = window_cells(model, windows, plan.period)
+        sizes = [labelled_rows(c) for c in ref_cells]
         per_window = [
             _cell_values(model, c, names, min_labelled) if n >= max(min_labelled, 1) else {}
-            for c, n in zip(cells, sizes, strict=True)
+            for c, n in zip(ref_cells, sizes, strict=True)
         ]
         per_window = [dict.fromkeys(names) | p for p in per_window]
         overall = cells_metrics(
-            model, merged(cells), names, resamples=0, confidence=0.5, rng=None, min_labelled=1
+            model, merged(ref_cells), names, resamples=0, confidence=0.5, rng=None, min_labelled=1
         )
     bands = {}
     blocks: list[dict[str, float | None]] | None = None

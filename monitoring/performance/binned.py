@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from monitoring.performance.metrics import MetricValue, Sample, metric_info, pos
 from monitoring.performance.resampling import percentile_interval, resampled_metrics
 from monitoring.store.aggregates import BinaryCells, ClassCells, binary_cells, class_cells
 from monitoring.store.connection import ModelHandle
-from monitoring.store.windows import Window
+from monitoring.store.windows import Window, WindowPlan
 
 COARSE_BINS = 32
 COUNT_METRICS = ("accuracy", "precision", "recall", "f1")
@@ -403,3 +404,40 @@ def labelled_rows(cells: Cells) -> int:
 _BINARY_ARRAYS = (
     "window", "y", "d", "b", "n", "score_sum", "score_min", "score_max", "squared", "loss",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlanCells:
+    """A classifier's cells over a plan's windows of its range, and over its reference.
+
+    Computed once (:func:`plan_cells`) and shared by realized performance, its
+    bands, the estimate and the error tests, so one command scans the records
+    once. ``reference_cells`` are those of the plan cut over the reference
+    period (the bands' and the error tests' windows).
+    """
+
+    plan: WindowPlan
+    windows: tuple[Window, ...]
+    cells: tuple[Cells, ...]
+    reference_windows: tuple[Window, ...]
+    reference_cells: tuple[Cells, ...]
+
+
+def plan_cells(model: ModelHandle, plan: WindowPlan) -> PlanCells:
+    """The cells of ``plan``'s windows and of its cut of the reference, in as few scans as can be.
+
+    Where every reference window is also a window of the range (daily windows
+    over the whole history), the reference's cells are taken from the range's
+    and the records are scanned once.
+    """
+    bounds = plan.bounds(model)
+    windows = plan.over(*bounds).windows(model) if bounds is not None else []
+    cells = window_cells(model, windows, plan.period) if windows else []
+    ref = model.spec.reference
+    reference = plan.over(ref.start, ref.end).windows(model)
+    at = {w.bounds: i for i, w in enumerate(windows)}
+    if all(w.bounds in at for w in reference):
+        ref_cells = [cells[at[w.bounds]] for w in reference]
+    else:
+        ref_cells = window_cells(model, reference, plan.period) if reference else []
+    return PlanCells(plan, tuple(windows), tuple(cells), tuple(reference), tuple(ref_cells))

@@ -44,7 +44,7 @@ from monitoring.drift import detectors
 from monitoring.drift.calibration import MIN_WINDOWS, score_limits
 from monitoring.errors import MonitoringError
 from monitoring.performance.bands import BLOCKS
-from monitoring.performance.binned import Cells, window_cells
+from monitoring.performance.binned import Cells, PlanCells, plan_cells
 from monitoring.performance.metrics import DEFAULT_MIN_LABELLED, Sample, positive_label
 from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.schema import Task
@@ -127,6 +127,7 @@ def error_drift(
     p_val: float = DEFAULT_P_VAL,
     min_labelled: int = DEFAULT_MIN_LABELLED,
     min_effect: float | None = None,
+    cells: PlanCells | None = None,
 ) -> ConceptDriftResult:
     """Test every window's errors against the reference's errors.
 
@@ -147,6 +148,9 @@ def error_drift(
         The smallest change that counts (error-rate change for classifiers,
         normalised Wasserstein distance of residuals for regressors); by
         default ``DEFAULT_MIN_ERROR_CHANGE`` or ``DEFAULT_MIN_RESIDUAL_SHIFT``.
+    cells
+        A classifier's :func:`~monitoring.performance.binned.plan_cells` of
+        ``plan``, when the caller has them already (saves a scan).
 
     Raises
     ------
@@ -160,9 +164,9 @@ def error_drift(
     chosen: ErrorTest = test or DEFAULT_TESTS[task]
     _check_test(chosen, task)
     ref = handle.spec.reference
-    errors = _ErrorSource(handle)
+    errors = _ErrorSource(handle, plan, cells)
     # The plan's windows over the reference partition it: their errors are the reference's.
-    own = errors.per_window(plan.over(ref.start, ref.end).windows(handle), plan.period)
+    own = errors.reference_windows()
     if task == "regression":
         reference = errors.in_time(ref.start, ref.end)
     else:
@@ -191,13 +195,8 @@ def error_drift(
         reference_error=float(reference.mean()),
     )
     results: list[ErrorDriftResult] = []
-    bounds = plan.bounds(handle)
-    if bounds is not None:
-        windows = plan.over(*bounds).windows(handle)
-        for w, found in zip(windows, errors.per_window(windows, plan.period), strict=True):
-            results.append(
-                _window(blank, w, found, test_of, task, reference, min_labelled, minimum)
-            )
+    for w, found in zip(*errors.range(), strict=True):
+        results.append(_window(blank, w, found, test_of, task, reference, min_labelled, minimum))
     return ConceptDriftResult(
         model=model,
         task=task,
@@ -325,19 +324,28 @@ class _ErrorSource:
     reference's errors in time order, and :meth:`in_time` reads them then.
     """
 
-    def __init__(self, handle: ModelHandle) -> None:
+    def __init__(self, handle: ModelHandle, plan: WindowPlan, cells: PlanCells | None) -> None:
         self.handle = handle
+        self.plan = plan
         self.task = handle.spec.task
+        self._cells = cells if cells is not None and cells.plan == plan else None
         self._records: Records | None = None
 
-    def per_window(self, windows: Sequence[Window], period: str | None) -> list[np.ndarray]:
-        """The errors of each of ``windows`` (contiguous, in time order)."""
-        if not windows:
-            return []
-        if self.task == "regression":
-            records = self._rows(windows[0].start, windows[-1].end)
-            return [_errors(labelled_sample(records.between(w.start, w.end))) for w in windows]
-        return [_count_errors(c) for c in window_cells(self.handle, windows, period)]
+    def reference_windows(self) -> list[np.ndarray]:
+        """The errors of each of the plan's windows over the reference."""
+        if self.task != "regression":
+            return [_count_errors(c) for c in self._plan_cells().reference_cells]
+        ref = self.handle.spec.reference
+        return self._from_rows(self.plan.over(ref.start, ref.end).windows(self.handle))
+
+    def range(self) -> tuple[list[Window], list[np.ndarray]]:
+        """The plan's windows over its range and the errors of each."""
+        if self.task != "regression":
+            found = self._plan_cells()
+            return list(found.windows), [_count_errors(c) for c in found.cells]
+        bounds = self.plan.bounds(self.handle)
+        windows = self.plan.over(*bounds).windows(self.handle) if bounds is not None else []
+        return windows, self._from_rows(windows)
 
     def in_time(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
         """The errors of the labelled rows of ``[start, end)`` in time order."""
@@ -346,6 +354,17 @@ class _ErrorSource:
             rows = binary_rows(self.handle, start, end, positive_label(spec))
             return (rows.y != rows.d).astype(np.int64)
         return _errors(labelled_sample(self._rows(start, end), by_score=False))
+
+    def _plan_cells(self) -> PlanCells:
+        if self._cells is None:
+            self._cells = plan_cells(self.handle, self.plan)
+        return self._cells
+
+    def _from_rows(self, windows: Sequence[Window]) -> list[np.ndarray]:
+        if not windows:
+            return []
+        records = self._rows(windows[0].start, windows[-1].end)
+        return [_errors(labelled_sample(records.between(w.start, w.end))) for w in windows]
 
     def _rows(self, start: dt.datetime, end: dt.datetime) -> Records:
         if self._records is None or not self._records.covers(start, end):

@@ -39,6 +39,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from monitoring.errors import MonitoringError
+from monitoring.performance.binned import PlanCells, plan_cells
 from monitoring.performance.expected import estimate_cells
 from monitoring.performance.metrics import (
     DEFAULT_CONFIDENCE,
@@ -48,7 +49,7 @@ from monitoring.performance.metrics import (
 )
 from monitoring.performance.resampling import percentile_interval, weighted_auc, window_seed
 from monitoring.schema import ModelSpec
-from monitoring.store.aggregates import BinaryCells, binary_cells, binary_rows
+from monitoring.store.aggregates import BinaryCells, binary_rows
 from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.windows import Window, WindowPlan
 
@@ -283,11 +284,14 @@ def estimate_performance(
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
     seed: int = 0,
+    cells: PlanCells | None = None,
 ) -> EstimationResult:
     """Estimated accuracy, precision, recall, F1 and ROC AUC per window over ``[start, end)``.
 
     ``plan`` cuts the windows as in
-    :func:`~monitoring.performance.realized.realized_performance`.
+    :func:`~monitoring.performance.realized.realized_performance`; ``cells``
+    are its :func:`~monitoring.performance.binned.plan_cells`, when the caller
+    has them already (saves a scan).
 
     Raises
     ------
@@ -297,7 +301,7 @@ def estimate_performance(
     """
     handle = store.model(model)
     plan = plan or WindowPlan()
-    spec = _checked(handle)
+    _checked(handle)
     names = tuple(metrics) if metrics is not None else ESTIMATED_METRICS
     unknown = [m for m in names if m not in ESTIMATED_METRICS]
     if unknown:
@@ -305,15 +309,11 @@ def estimate_performance(
             f"cannot estimate {unknown}; estimable metrics are {list(ESTIMATED_METRICS)}"
         )
     calibration = reference_calibration(handle)
-    bounds = plan.bounds(handle)
     results: list[WindowEstimate] = []
-    if bounds is not None:
-        windows = plan.over(*bounds).windows(handle)
-        found = binary_cells(handle, [w.bounds for w in windows], plan.period, positive_label(spec))
-        for w, cells in zip(windows, found.per_window(), strict=True):
-            results.append(
-                _window_estimate(w, cells, calibration, names, resamples, confidence, seed)
-            )
+    found = cells if cells is not None and cells.plan == plan else plan_cells(handle, plan)
+    for w, c in zip(found.windows, found.cells, strict=True):
+        assert isinstance(c, BinaryCells)
+        results.append(_window_estimate(w, c, calibration, names, resamples, confidence, seed))
     return EstimationResult(
         model=model,
         metrics=names,

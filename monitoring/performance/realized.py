@@ -28,7 +28,7 @@ from monitoring.performance.bands import (
     band_alerts,
     reference_bands,
 )
-from monitoring.performance.binned import cells_metrics, window_cells
+from monitoring.performance.binned import PlanCells, cells_metrics, plan_cells
 from monitoring.performance.metrics import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MIN_LABELLED,
@@ -127,6 +127,7 @@ def realized_performance(
     seed: int = 0,
     min_labelled: int = DEFAULT_MIN_LABELLED,
     band_sigmas: float = DEFAULT_BAND_SIGMAS,
+    cells: PlanCells | None = None,
 ) -> PerformanceResult:
     """Realized metrics per window over ``[start, end)``, with reference bands and alerts.
 
@@ -146,6 +147,9 @@ def realized_performance(
         Windows with fewer labelled rows get ``"too_few"`` instead of values.
     band_sigmas
         Width of the reference band in reference-window standard deviations.
+    cells
+        A classifier's :func:`~monitoring.performance.binned.plan_cells` of
+        ``plan``, when the caller has them already (saves a scan).
     """
     handle = store.model(model)
     plan = plan or WindowPlan()
@@ -158,17 +162,23 @@ def realized_performance(
     ref = spec.reference
     records = None
     results = []
-    if bounds is not None:
-        windows = plan.over(*bounds).windows(handle)
-        if spec.task == "regression":
+    found: PlanCells | None = None
+    if spec.task == "regression":
+        if bounds is not None:
+            windows = plan.over(*bounds).windows(handle)
             records = load_records(handle, *bounds)
             values = [
                 _row_values(w, records, names, resamples, confidence, seed, min_labelled)
                 for w in windows
             ]
-        else:  # classifiers: from per-window counts computed in DuckDB
-            cells = window_cells(handle, windows, plan.period)
-            values = [
+            results = [
+                _window_performance(w, v, names, ref) for w, v in zip(windows, values, strict=True)
+            ]
+    else:  # classifiers: from per-window counts computed in DuckDB
+        found = cells if cells is not None and cells.plan == plan else plan_cells(handle, plan)
+        results = [
+            _window_performance(
+                w,
                 cells_metrics(
                     handle,
                     c,
@@ -177,11 +187,11 @@ def realized_performance(
                     confidence=confidence,
                     rng=window_seed(seed, w.start),
                     min_labelled=min_labelled,
-                )
-                for w, c in zip(windows, cells, strict=True)
-            ]
-        results = [
-            _window_performance(w, v, names, ref) for w, v in zip(windows, values, strict=True)
+                ),
+                names,
+                ref,
+            )
+            for w, c in zip(found.windows, found.cells, strict=True)
         ]
     bands = reference_bands(
         handle,
@@ -190,6 +200,7 @@ def realized_performance(
         sigmas=band_sigmas,
         min_labelled=min_labelled,
         records=records,
+        cells=found,
     )
     results = [replace(w, alerts=band_alerts(w.window, w.metrics, bands)) for w in results]
     return PerformanceResult(
