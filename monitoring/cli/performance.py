@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from monitoring.cli.options import add_db_option, moment, positive_int, store_of, until
 from monitoring.errors import MonitoringError
-from monitoring.performance.binned import PlanCells, plan_cells
+from monitoring.performance.cells import PlanCells, plan_cells
 from monitoring.performance.diagnosis import WindowDiagnosis, diagnose_windows
 from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
 from monitoring.performance.estimation import (

@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from monitoring.performance.binned import (
+from monitoring.performance.cells import (
     Cells,
     PlanCells,
     cells_metrics,

@@ -44,7 +44,7 @@ from monitoring.drift import detectors
 from monitoring.drift.calibration import MIN_WINDOWS, score_limits
 from monitoring.errors import MonitoringError
 from monitoring.performance.bands import BLOCKS
-from monitoring.performance.binned import Cells, PlanCells, plan_cells
+from monitoring.performance.cells import Cells, PlanCells, plan_cells
 from monitoring.performance.metrics import DEFAULT_MIN_LABELLED, Sample, positive_label
 from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.schema import Task
@@ -149,7 +149,7 @@ def error_drift(
         normalised Wasserstein distance of residuals for regressors); by
         default ``DEFAULT_MIN_ERROR_CHANGE`` or ``DEFAULT_MIN_RESIDUAL_SHIFT``.
     cells
-        A classifier's :func:`~monitoring.performance.binned.plan_cells` of
+        A classifier's :func:`~monitoring.performance.cells.plan_cells` of
         ``plan``, when the caller has them already (saves a scan).
 
     Raises

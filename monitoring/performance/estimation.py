@@ -39,7 +39,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from monitoring.errors import MonitoringError
-from monitoring.performance.binned import PlanCells, plan_cells
+from monitoring.performance.cells import PlanCells, plan_cells
 from monitoring.performance.expected import estimate_cells
 from monitoring.performance.metrics import (
     DEFAULT_CONFIDENCE,
@@ -290,7 +290,7 @@ def estimate_performance(
 
     ``plan`` cuts the windows as in
     :func:`~monitoring.performance.realized.realized_performance`; ``cells``
-    are its :func:`~monitoring.performance.binned.plan_cells`, when the caller
+    are its :func:`~monitoring.performance.cells.plan_cells`, when the caller
     has them already (saves a scan).
 
     Raises

@@ -28,7 +28,7 @@ from monitoring.performance.bands import (
     band_alerts,
     reference_bands,
 )
-from monitoring.performance.binned import PlanCells, cells_metrics, plan_cells
+from monitoring.performance.cells import PlanCells, cells_metrics, plan_cells
 from monitoring.performance.metrics import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MIN_LABELLED,
@@ -148,7 +148,7 @@ def realized_performance(
     band_sigmas
         Width of the reference band in reference-window standard deviations.
     cells
-        A classifier's :func:`~monitoring.performance.binned.plan_cells` of
+        A classifier's :func:`~monitoring.performance.cells.plan_cells` of
         ``plan``, when the caller has them already (saves a scan).
     """
     handle = store.model(model)
