@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from monitoring.cli.options import add_db_option, moment, positive_int, store_of, until
 from monitoring.errors import MonitoringError
+from monitoring.performance.cells import PlanCells, plan_cells
 from monitoring.performance.diagnosis import WindowDiagnosis, diagnose_windows
 from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
 from monitoring.performance.estimation import (
@@ -31,6 +32,7 @@ from monitoring.performance.estimation import (
 )
 from monitoring.performance.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from monitoring.performance.realized import PerformanceResult, realized_performance
+from monitoring.performance.records import require_target
 from monitoring.store.connection import Store
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import covariate_verdicts
@@ -70,6 +72,10 @@ def run_performance(args: argparse.Namespace) -> int:
     """Compute and print; return the exit code (errors raise :class:`MonitoringError`)."""
     store = store_of(args)
     plan = WindowPlan(args.period or "week", args.rows, args.since, args.until)
+    handle = store.model(args.model)
+    require_target(handle.spec)
+    # A classifier's records are counted once, for all three parts below.
+    cells = plan_cells(handle, plan) if handle.spec.task != "regression" else None
     realized = realized_performance(
         store,
         args.model,
@@ -78,11 +84,14 @@ def run_performance(args: argparse.Namespace) -> int:
         resamples=args.resamples,
         confidence=args.confidence,
         seed=args.seed,
+        cells=cells,
     )
     estimate, estimate_note = _optional(
-        lambda: _estimate(store, args, plan, realized), "estimation"
+        lambda: _estimate(store, args, plan, realized, cells), "estimation"
     )
-    concept, concept_note = _optional(lambda: error_drift(store, args.model, plan), "errors")
+    concept, concept_note = _optional(
+        lambda: error_drift(store, args.model, plan, cells=cells), "errors"
+    )
     windows = [w.window for w in realized.windows]
     verdicts, covariate_note = _optional(
         lambda: covariate_verdicts(store, args.model, windows), "covariate drift"
@@ -98,7 +107,11 @@ def run_performance(args: argparse.Namespace) -> int:
 
 
 def _estimate(
-    store: Store, args: argparse.Namespace, plan: WindowPlan, realized: PerformanceResult
+    store: Store,
+    args: argparse.Namespace,
+    plan: WindowPlan,
+    realized: PerformanceResult,
+    cells: PlanCells | None,
 ) -> EstimationResult | None:
     if not supports_estimation(store.model(args.model).spec):
         return None
@@ -110,6 +123,7 @@ def _estimate(
         resamples=args.resamples,
         confidence=args.confidence,
         seed=args.seed,
+        cells=cells,
     )
 
 

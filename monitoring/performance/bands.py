@@ -27,16 +27,26 @@ from typing import Literal
 
 import numpy as np
 
+from monitoring.performance.cells import (
+    Cells,
+    PlanCells,
+    cells_metrics,
+    labelled_rows,
+    merged,
+    window_cells,
+)
 from monitoring.performance.metrics import (
     DEFAULT_MIN_LABELLED,
     MetricValue,
     Sample,
     check_metrics,
     metric_info,
+    positive_label,
     undefined_reason,
 )
 from monitoring.performance.records import Records, labelled_sample, load_records, sample_rows
 from monitoring.performance.resampling import resampled_metrics, window_metrics
+from monitoring.store.aggregates import BinaryRows, binary_rows
 from monitoring.store.connection import ModelHandle
 from monitoring.store.windows import Window, WindowPlan
 
@@ -109,22 +119,40 @@ def reference_bands(
     sigmas: float = DEFAULT_BAND_SIGMAS,
     min_labelled: int = DEFAULT_MIN_LABELLED,
     records: Records | None = None,
+    cells: PlanCells | None = None,
 ) -> dict[str, ReferenceBand]:
     """Each metric's band over the reference period cut as ``plan`` cuts (its range is ignored).
 
-    ``records`` may be passed when they already cover the reference period,
-    to save a query.
+    ``records`` (regressors) may be passed when they already cover the
+    reference period, and ``cells`` (classifiers: :func:`plan_cells` of
+    ``plan``) when they were computed already, to save a query.
     """
     names = check_metrics(model.spec, metrics)
     ref = model.spec.reference
-    if records is None or not records.covers(ref.start, ref.end):
-        records = load_records(model, ref.start, ref.end)
     windows = plan.over(ref.start, ref.end).windows(model)
-    samples = [labelled_sample(records.between(w.start, w.end)) for w in windows]
-    per_window = [_plain_values(s, names, min_labelled) for s in samples]
-    reference = records.between(ref.start, ref.end)
-    everything = labelled_sample(reference)
-    overall = window_metrics(everything, names, resamples=0, min_labelled=1)
+    reference: Records | BinaryRows | None = None
+    if model.spec.task == "regression":
+        if records is None or not records.covers(ref.start, ref.end):
+            records = load_records(model, ref.start, ref.end)
+        samples = [labelled_sample(records.between(w.start, w.end)) for w in windows]
+        sizes = [len(s) for s in samples]
+        per_window = [_plain_values(s, names, min_labelled) for s in samples]
+        reference = records.between(ref.start, ref.end)
+        overall = window_metrics(labelled_sample(reference), names, resamples=0, min_labelled=1)
+    else:  # classifiers: from per-window counts computed in DuckDB
+        if cells is not None and cells.plan == plan:
+            ref_cells = list(cells.reference_cells)
+        else:
+            ref_cells = window_cells(model, windows, plan.period)
+        sizes = [labelled_rows(c) for c in ref_cells]
+        per_window = [
+            _cell_values(model, c, names, min_labelled) if n >= max(min_labelled, 1) else {}
+            for c, n in zip(ref_cells, sizes, strict=True)
+        ]
+        per_window = [dict.fromkeys(names) | p for p in per_window]
+        overall = cells_metrics(
+            model, merged(ref_cells), names, resamples=0, confidence=0.5, rng=None, min_labelled=1
+        )
     bands = {}
     blocks: list[dict[str, float | None]] | None = None
     block_rows = 0
@@ -134,8 +162,8 @@ def reference_bands(
         basis = f"{defined} reference window(s)"
         if defined < MIN_BAND_WINDOWS:
             if blocks is None:
-                block_rows = _typical_rows(samples, min_labelled)
-                blocks = _block_values(reference, block_rows, names, min_labelled)
+                block_rows = _typical_rows(sizes, min_labelled)
+                blocks = _block_values(model, reference, block_rows, names, min_labelled)
             resampled = [b[m] for b in blocks]
             if sum(v is not None for v in resampled) >= MIN_BAND_WINDOWS:
                 values = resampled
@@ -150,33 +178,64 @@ def reference_bands(
     return bands
 
 
-def _typical_rows(samples: Sequence[Sample], min_labelled: int) -> int:
+def _typical_rows(sizes: Sequence[int], min_labelled: int) -> int:
     """The median labelled rows of the reference windows that have enough of them."""
-    sizes = [len(s) for s in samples if len(s) >= max(min_labelled, 1)]
-    return int(np.median(sizes)) if sizes else 0
+    enough = [n for n in sizes if n >= max(min_labelled, 1)]
+    return int(np.median(enough)) if enough else 0
 
 
 def _block_values(
-    reference: Records, size: int, metrics: Sequence[str], min_labelled: int
+    model: ModelHandle,
+    reference: Records | BinaryRows | None,
+    size: int,
+    metrics: Sequence[str],
+    min_labelled: int,
 ) -> list[dict[str, float | None]]:
     """Metrics on up to :data:`BLOCKS` evenly spaced runs of ``size`` consecutive labelled
-    rows; none when the reference holds fewer than one and a half runs' worth."""
-    if reference.spec.task == "multiclass":  # classes are a window's own: encode each run
+    rows; none when the reference holds fewer than one and a half runs' worth.
+
+    ``reference`` holds the reference's records when they were loaded already
+    (regressors); a binary model's labelled reference rows are read encoded.
+    """
+    spec = model.spec
+    ref = spec.reference
+    labelled = np.zeros(0, np.int64)
+    if spec.task == "multiclass":  # classes are a window's own: encode each run
+        if not isinstance(reference, Records):
+            reference = load_records(model, ref.start, ref.end)
         labelled = np.flatnonzero(reference.labelled)
         total = len(labelled)
+    elif spec.task == "binary":
+        rows = binary_rows(model, ref.start, ref.end, positive_label(spec))
+        score = rows.score if spec.scores else None
+        in_time = Sample("binary", rows.y, rows.d, score)
+        total = len(in_time)
     else:
+        assert isinstance(reference, Records)
         in_time = labelled_sample(reference, by_score=False)  # encoded once, cut into runs
         total = len(in_time)
     if size < max(min_labelled, 1) or total < size + (size + 1) // 2:
         return []
     starts = np.unique(np.linspace(0, total - size, BLOCKS).round().astype(np.int64))
-    if reference.spec.task == "multiclass":
+    if spec.task == "multiclass":
+        assert isinstance(reference, Records)
+        found = reference
         runs = (
-            labelled_sample(reference.rows(labelled[a], labelled[a + size - 1] + 1)) for a in starts
+            labelled_sample(found.rows(labelled[a], labelled[a + size - 1] + 1)) for a in starts
         )
     else:
         runs = (sample_rows(in_time, a, a + size) for a in starts)
     return [_plain_values(run, metrics, min_labelled) for run in runs]
+
+
+def _cell_values(
+    model: ModelHandle, cells: Cells, metrics: Sequence[str], min_labelled: int
+) -> dict[str, float | None]:
+    """Metric values of a classifier's reference window from its cells."""
+    values = cells_metrics(
+        model, cells, metrics, resamples=0, confidence=0.5, rng=None, min_labelled=min_labelled
+    )
+    return {m: v.value for m, v in values.items()}
 
 
 def _plain_values(

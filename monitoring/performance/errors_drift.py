@@ -33,20 +33,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy.stats import wasserstein_distance
+from scipy.stats import chi2_contingency, fisher_exact, wasserstein_distance
 
 from monitoring.drift import detectors
 from monitoring.drift.calibration import MIN_WINDOWS, score_limits
 from monitoring.errors import MonitoringError
 from monitoring.performance.bands import BLOCKS
-from monitoring.performance.metrics import DEFAULT_MIN_LABELLED, Sample
+from monitoring.performance.cells import Cells, PlanCells, plan_cells
+from monitoring.performance.metrics import DEFAULT_MIN_LABELLED, Sample, positive_label
 from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.schema import Task
+from monitoring.store.aggregates import BinaryCells, binary_rows
 from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.windows import Window, WindowPlan
 
@@ -125,6 +127,7 @@ def error_drift(
     p_val: float = DEFAULT_P_VAL,
     min_labelled: int = DEFAULT_MIN_LABELLED,
     min_effect: float | None = None,
+    cells: PlanCells | None = None,
 ) -> ConceptDriftResult:
     """Test every window's errors against the reference's errors.
 
@@ -145,6 +148,9 @@ def error_drift(
         The smallest change that counts (error-rate change for classifiers,
         normalised Wasserstein distance of residuals for regressors); by
         default ``DEFAULT_MIN_ERROR_CHANGE`` or ``DEFAULT_MIN_RESIDUAL_SHIFT``.
+    cells
+        A classifier's :func:`~monitoring.performance.cells.plan_cells` of
+        ``plan``, when the caller has them already (saves a scan).
 
     Raises
     ------
@@ -158,19 +164,24 @@ def error_drift(
     chosen: ErrorTest = test or DEFAULT_TESTS[task]
     _check_test(chosen, task)
     ref = handle.spec.reference
-    reference_records = load_records(handle, ref.start, ref.end)
-    reference = _errors(labelled_sample(reference_records, by_score=False))  # in time order
+    errors = _ErrorSource(handle, plan, cells)
+    # The plan's windows over the reference partition it: their errors are the reference's.
+    own = errors.reference_windows()
+    if task == "regression":
+        reference = errors.in_time(ref.start, ref.end)
+    else:
+        reference = np.concatenate(own) if own else np.zeros(0, np.int64)
     if len(reference) < min_labelled:
         raise MonitoringError(
             f"model {model!r}: the reference has {len(reference)} labelled row(s); testing errors "
             f"needs at least {min_labelled}"
         )
-    fitted = _detector(chosen, p_val).fit(reference)
+    test_of = _tester(chosen, p_val, reference)
     basis = "fixed"
     if min_effect is not None:
         minimum = min_effect
     else:
-        usual, basis = _usual_change(handle, plan, reference_records, reference, min_labelled)
+        usual, basis = _usual_change(handle, own, errors, reference, min_labelled)
         minimum = max(_default_minimum(task), usual)
     blank = ErrorDriftResult(
         start=ref.start,
@@ -184,14 +195,8 @@ def error_drift(
         reference_error=float(reference.mean()),
     )
     results: list[ErrorDriftResult] = []
-    bounds = plan.bounds(handle)
-    if bounds is not None:
-        records = load_records(handle, *bounds)
-        for w in plan.over(*bounds).windows(handle):
-            errors = _errors(labelled_sample(records.between(w.start, w.end)))
-            results.append(
-                _window(blank, w, errors, fitted, task, reference, min_labelled, minimum)
-            )
+    for w, found in zip(*errors.range(), strict=True):
+        results.append(_window(blank, w, found, test_of, task, reference, min_labelled, minimum))
     return ConceptDriftResult(
         model=model,
         task=task,
@@ -208,26 +213,26 @@ def error_drift(
 
 def _usual_change(
     handle: ModelHandle,
-    plan: WindowPlan,
-    records: Records,
+    windows: Sequence[np.ndarray],
+    errors: _ErrorSource,
     reference: np.ndarray,
     min_labelled: int,
 ) -> tuple[float, str]:
     """How far a window of the plan's shape usually moves inside the reference (0 when it
-    cannot be told), and on what that was calibrated."""
+    cannot be told), and on what that was calibrated. ``windows`` holds the errors of
+    the plan's windows over the reference."""
     ref = handle.spec.reference
     task = handle.spec.task
-    windows = plan.over(ref.start, ref.end).windows(handle)
-    own = [_errors(labelled_sample(records.between(w.start, w.end))) for w in windows]
-    own = [e for e in own if len(e) >= min_labelled]
+    own = [e for e in windows if len(e) >= min_labelled]
     if len(own) >= MIN_WINDOWS:
         runs, basis = own, f"{len(own)} reference windows"
     else:
         size = int(np.median([len(e) for e in own])) if own else 0
         if size < min_labelled or len(reference) < size + (size + 1) // 2:
             return 0.0, "fixed (the reference is too short to calibrate)"
-        starts = np.unique(np.linspace(0, len(reference) - size, BLOCKS).round().astype(int))
-        runs = [reference[a : a + size] for a in starts]
+        in_time = errors.in_time(ref.start, ref.end)
+        starts = np.unique(np.linspace(0, len(in_time) - size, BLOCKS).round().astype(int))
+        runs = [in_time[a : a + size] for a in starts]
         basis = f"{len(runs)} runs of {size:,} consecutive labelled reference rows"
     effects = np.array([_effect(task, reference, e) for e in runs])
     ceiling = 1.0 if task != "regression" else max(1.0, 10 * float(np.max(effects)))
@@ -240,7 +245,7 @@ def _window(
     blank: ErrorDriftResult,
     window: Window,
     errors: np.ndarray,
-    fitted: detectors.FittedDetector,
+    test_of: Callable[[np.ndarray], detectors.DetectorResult],
     task: Task,
     reference: np.ndarray,
     min_labelled: int,
@@ -259,7 +264,7 @@ def _window(
     if len(errors) < min_labelled:
         reason = f"{len(errors)} labelled row(s), at least {min_labelled} needed"
         return replace(untested, status="too_few", window_error=float(errors.mean()), reason=reason)
-    result = fitted.detect(errors)
+    result = test_of(errors)
     effect = _effect(task, reference, errors)
     return replace(
         untested,
@@ -308,3 +313,114 @@ def _check_test(test: str, task: Task) -> None:
     if TESTS[test] != family:
         valid = [name for name, fits in TESTS.items() if fits == family]
         raise MonitoringError(f"test {test!r} does not fit a {task} model; use one of {valid}")
+
+
+class _ErrorSource:
+    """A model's errors per window: from DuckDB counts for classifiers, from rows for regressors.
+
+    A classifier's errors are 0/1, so a window's are fully told by how many
+    there are: its array is rebuilt from the counts (errors first), which is
+    all the tests and effects read. Only the calibration runs need the
+    reference's errors in time order, and :meth:`in_time` reads them then.
+    """
+
+    def __init__(self, handle: ModelHandle, plan: WindowPlan, cells: PlanCells | None) -> None:
+        self.handle = handle
+        self.plan = plan
+        self.task = handle.spec.task
+        self._cells = cells if cells is not None and cells.plan == plan else None
+        self._records: Records | None = None
+
+    def reference_windows(self) -> list[np.ndarray]:
+        """The errors of each of the plan's windows over the reference."""
+        if self.task != "regression":
+            return [_count_errors(c) for c in self._plan_cells().reference_cells]
+        ref = self.handle.spec.reference
+        return self._from_rows(self.plan.over(ref.start, ref.end).windows(self.handle))
+
+    def range(self) -> tuple[list[Window], list[np.ndarray]]:
+        """The plan's windows over its range and the errors of each."""
+        if self.task != "regression":
+            found = self._plan_cells()
+            return list(found.windows), [_count_errors(c) for c in found.cells]
+        bounds = self.plan.bounds(self.handle)
+        windows = self.plan.over(*bounds).windows(self.handle) if bounds is not None else []
+        return windows, self._from_rows(windows)
+
+    def in_time(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
+        """The errors of the labelled rows of ``[start, end)`` in time order."""
+        spec = self.handle.spec
+        if spec.task == "binary":
+            rows = binary_rows(self.handle, start, end, positive_label(spec))
+            return (rows.y != rows.d).astype(np.int64)
+        return _errors(labelled_sample(self._rows(start, end), by_score=False))
+
+    def _plan_cells(self) -> PlanCells:
+        if self._cells is None:
+            self._cells = plan_cells(self.handle, self.plan)
+        return self._cells
+
+    def _from_rows(self, windows: Sequence[Window]) -> list[np.ndarray]:
+        if not windows:
+            return []
+        records = self._rows(windows[0].start, windows[-1].end)
+        return [_errors(labelled_sample(records.between(w.start, w.end))) for w in windows]
+
+    def _rows(self, start: dt.datetime, end: dt.datetime) -> Records:
+        if self._records is None or not self._records.covers(start, end):
+            self._records = load_records(self.handle, start, end)
+        return self._records.between(start, end)
+
+
+def _count_errors(cells: Cells) -> np.ndarray:
+    """A window's 0/1 errors rebuilt from its cells: how many are wrong, how many right."""
+    if isinstance(cells, BinaryCells):
+        known = (cells.y >= 0) & (cells.d >= 0)
+        wrong = int(cells.n[known & (cells.y != cells.d)].sum())
+        total = int(cells.n[known].sum())
+    else:
+        wrong = int(cells.n[cells.target != cells.prediction].sum())
+        total = int(cells.n.sum())
+    return np.repeat(np.array([1, 0], dtype=np.int64), [wrong, total - wrong])
+
+
+def _tester(
+    test: ErrorTest, p_val: float, reference: np.ndarray
+) -> Callable[[np.ndarray], detectors.DetectorResult]:
+    """The test of a window's errors against ``reference``.
+
+    Residuals go through the detector catalogue (Alibi Detect's KSDrift or
+    CVMDrift). 0/1 errors are tested on their 2 × 2 table of counts with the
+    calls Alibi Detect's FETDrift and ChiSquareDrift make (scipy's
+    ``fisher_exact``, two-sided, and ``chi2_contingency``, whose statistic and
+    p-value ChiSquareDrift keeps in float32); the tests hold the two equal.
+    Importing Alibi Detect (and PyTorch) costs seconds and hundreds of MB
+    that a count does not need.
+    """
+    if TESTS[test] == "regression":
+        return _detector(test, p_val).fit(reference).detect
+    n_ref, k_ref = len(reference), int(reference.sum())
+    meta = detectors.CATALOGUE[test]
+
+    def detect(errors: np.ndarray) -> detectors.DetectorResult:
+        n, k = len(errors), int(errors.sum())
+        if test == "fet":
+            table = np.array([[k, k_ref], [n - k, n_ref - k_ref]])
+            statistic, p = fisher_exact(table, alternative="two-sided")
+        else:
+            table = np.array([[n_ref - k_ref, k_ref], [n - k, k]])
+            chi2, p_chi2, _, _ = chi2_contingency(table)
+            statistic, p = np.float32(chi2), np.float32(p_chi2)
+        return detectors.DetectorResult(
+            detector=meta.name,
+            is_drift=bool(p < p_val),
+            p_values=(float(p),),
+            statistics=(float(statistic),),
+            statistic_name=meta.statistic_name,
+            threshold=p_val,
+            distance_threshold=None,
+            n_reference=n_ref,
+            n_current=n,
+        )
+
+    return detect

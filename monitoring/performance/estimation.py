@@ -39,15 +39,17 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 from monitoring.errors import MonitoringError
+from monitoring.performance.cells import PlanCells, plan_cells
+from monitoring.performance.expected import estimate_cells
 from monitoring.performance.metrics import (
     DEFAULT_CONFIDENCE,
     DEFAULT_RESAMPLES,
     MetricValue,
     positive_label,
 )
-from monitoring.performance.records import Records, labelled_sample, load_records
 from monitoring.performance.resampling import percentile_interval, weighted_auc, window_seed
 from monitoring.schema import ModelSpec
+from monitoring.store.aggregates import BinaryCells, binary_rows
 from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.windows import Window, WindowPlan
 
@@ -266,11 +268,11 @@ def supports_estimation(spec: ModelSpec) -> bool:
 
 def reference_calibration(model: ModelHandle) -> Calibration:
     """Fit the calibration on the labelled rows of the model's reference period."""
-    ref = _checked(model).reference
-    sample = labelled_sample(load_records(model, ref.start, ref.end))
-    assert sample.score is not None
-    k = sample.scored
-    return fit_calibration(sample.score[:k], sample.y_true[:k])
+    spec = _checked(model)
+    ref = spec.reference
+    rows = binary_rows(model, ref.start, ref.end, positive_label(spec))
+    scored = np.isfinite(rows.score)
+    return fit_calibration(rows.score[scored], rows.y[scored])
 
 
 def estimate_performance(
@@ -282,11 +284,14 @@ def estimate_performance(
     resamples: int = DEFAULT_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
     seed: int = 0,
+    cells: PlanCells | None = None,
 ) -> EstimationResult:
     """Estimated accuracy, precision, recall, F1 and ROC AUC per window over ``[start, end)``.
 
     ``plan`` cuts the windows as in
-    :func:`~monitoring.performance.realized.realized_performance`.
+    :func:`~monitoring.performance.realized.realized_performance`; ``cells``
+    are its :func:`~monitoring.performance.cells.plan_cells`, when the caller
+    has them already (saves a scan).
 
     Raises
     ------
@@ -296,7 +301,7 @@ def estimate_performance(
     """
     handle = store.model(model)
     plan = plan or WindowPlan()
-    spec = _checked(handle)
+    _checked(handle)
     names = tuple(metrics) if metrics is not None else ESTIMATED_METRICS
     unknown = [m for m in names if m not in ESTIMATED_METRICS]
     if unknown:
@@ -304,17 +309,11 @@ def estimate_performance(
             f"cannot estimate {unknown}; estimable metrics are {list(ESTIMATED_METRICS)}"
         )
     calibration = reference_calibration(handle)
-    bounds = plan.bounds(handle)
     results: list[WindowEstimate] = []
-    if bounds is not None:
-        records = load_records(handle, *bounds)
-        positive = positive_label(spec)
-        for w in plan.over(*bounds).windows(handle):
-            results.append(
-                _window_estimate(
-                    w, records, positive, calibration, names, resamples, confidence, seed
-                )
-            )
+    found = cells if cells is not None and cells.plan == plan else plan_cells(handle, plan)
+    for w, c in zip(found.windows, found.cells, strict=True):
+        assert isinstance(c, BinaryCells)
+        results.append(_window_estimate(w, c, calibration, names, resamples, confidence, seed))
     return EstimationResult(
         model=model,
         metrics=names,
@@ -329,26 +328,22 @@ def estimate_performance(
 
 def _window_estimate(
     window: Window,
-    records: Records,
-    positive: str,
+    cells: BinaryCells,
     calibration: Calibration,
     metrics: tuple[str, ...],
     resamples: int,
     confidence: float,
     seed: int,
 ) -> WindowEstimate:
-    part = records.between(window.start, window.end)
-    scored = np.isfinite(part.score) if part.score is not None else np.zeros(len(part), bool)
-    if not scored.any():
-        reason = "no records" if len(part) == 0 else "no record has a score"
+    """One window's estimate from its cells (every row with a score, labelled or not)."""
+    if not (cells.b >= 0).any():
+        reason = "no records" if window.rows == 0 else "no record has a score"
         empty = {m: MetricValue(m, None, None, None, "empty", reason) for m in metrics}
         return WindowEstimate(window, "empty", empty)
-    assert part.score is not None
-    predicted = (part.prediction[scored].astype(str) == positive).astype(np.int64)
-    values = estimate_window(
-        part.score[scored],
-        predicted,
-        calibration,
+    values = estimate_cells(
+        cells,
+        calibration.probabilities,
+        _why_undefined,
         metrics=metrics,
         resamples=resamples,
         confidence=confidence,

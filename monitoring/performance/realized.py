@@ -28,6 +28,7 @@ from monitoring.performance.bands import (
     band_alerts,
     reference_bands,
 )
+from monitoring.performance.cells import PlanCells, cells_metrics, plan_cells
 from monitoring.performance.metrics import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MIN_LABELLED,
@@ -35,7 +36,12 @@ from monitoring.performance.metrics import (
     MetricValue,
     check_metrics,
 )
-from monitoring.performance.records import Records, labelled_sample, load_records
+from monitoring.performance.records import (
+    Records,
+    labelled_sample,
+    load_records,
+    require_target,
+)
 from monitoring.performance.resampling import window_metrics, window_seed
 from monitoring.schema import ReferenceWindow, Task
 from monitoring.store.connection import Store
@@ -121,6 +127,7 @@ def realized_performance(
     seed: int = 0,
     min_labelled: int = DEFAULT_MIN_LABELLED,
     band_sigmas: float = DEFAULT_BAND_SIGMAS,
+    cells: PlanCells | None = None,
 ) -> PerformanceResult:
     """Realized metrics per window over ``[start, end)``, with reference bands and alerts.
 
@@ -140,24 +147,52 @@ def realized_performance(
         Windows with fewer labelled rows get ``"too_few"`` instead of values.
     band_sigmas
         Width of the reference band in reference-window standard deviations.
+    cells
+        A classifier's :func:`~monitoring.performance.cells.plan_cells` of
+        ``plan``, when the caller has them already (saves a scan).
     """
     handle = store.model(model)
     plan = plan or WindowPlan()
     spec = handle.spec
+    require_target(spec)
     names = check_metrics(spec, metrics)
     if not 0 < confidence < 1:
         raise MonitoringError(f"confidence must be between 0 and 1, got {confidence}")
     bounds = plan.bounds(handle)
     ref = spec.reference
-    records = load_records(handle, *bounds) if bounds else None
+    records = None
     results = []
-    if bounds is not None and records is not None:
-        for w in plan.over(*bounds).windows(handle):
-            results.append(
-                _window_performance(
-                    w, records, names, ref, resamples, confidence, seed, min_labelled
-                )
+    found: PlanCells | None = None
+    if spec.task == "regression":
+        if bounds is not None:
+            windows = plan.over(*bounds).windows(handle)
+            records = load_records(handle, *bounds)
+            values = [
+                _row_values(w, records, names, resamples, confidence, seed, min_labelled)
+                for w in windows
+            ]
+            results = [
+                _window_performance(w, v, names, ref) for w, v in zip(windows, values, strict=True)
+            ]
+    else:  # classifiers: from per-window counts computed in DuckDB
+        found = cells if cells is not None and cells.plan == plan else plan_cells(handle, plan)
+        results = [
+            _window_performance(
+                w,
+                cells_metrics(
+                    handle,
+                    c,
+                    names,
+                    resamples=resamples,
+                    confidence=confidence,
+                    rng=window_seed(seed, w.start),
+                    min_labelled=min_labelled,
+                ),
+                names,
+                ref,
             )
+            for w, c in zip(found.windows, found.cells, strict=True)
+        ]
     bands = reference_bands(
         handle,
         plan,
@@ -165,6 +200,7 @@ def realized_performance(
         sigmas=band_sigmas,
         min_labelled=min_labelled,
         records=records,
+        cells=found,
     )
     results = [replace(w, alerts=band_alerts(w.window, w.metrics, bands)) for w in results]
     return PerformanceResult(
@@ -181,27 +217,35 @@ def realized_performance(
     )
 
 
-def _window_performance(
+def _row_values(
     window: Window,
     records: Records,
     metrics: tuple[str, ...],
-    reference: ReferenceWindow,
     resamples: int,
     confidence: float,
     seed: int,
     min_labelled: int,
-) -> WindowPerformance:
-    inside = reference.start <= window.start and window.end <= reference.end
-    if window.rows == 0:
-        empty = {m: MetricValue(m, None, None, None, "empty", "no records") for m in metrics}
-        return WindowPerformance(window, "empty", inside, empty)
-    sample = labelled_sample(records.between(window.start, window.end))
-    values = window_metrics(
-        sample,
+) -> dict[str, MetricValue]:
+    """A regression window's metrics from its rows."""
+    return window_metrics(
+        labelled_sample(records.between(window.start, window.end)),
         metrics,
         resamples=resamples,
         confidence=confidence,
         rng=window_seed(seed, window.start),
         min_labelled=min_labelled,
     )
-    return WindowPerformance(window, "ok" if len(sample) else "pending", inside, values)
+
+
+def _window_performance(
+    window: Window,
+    values: dict[str, MetricValue],
+    metrics: tuple[str, ...],
+    reference: ReferenceWindow,
+) -> WindowPerformance:
+    inside = reference.start <= window.start and window.end <= reference.end
+    if window.rows == 0:
+        empty = {m: MetricValue(m, None, None, None, "empty", "no records") for m in metrics}
+        return WindowPerformance(window, "empty", inside, empty)
+    pending = bool(values) and all(v.status == "pending" for v in values.values())
+    return WindowPerformance(window, "pending" if pending else "ok", inside, values)

@@ -87,10 +87,7 @@ def load_records(model: ModelHandle, start: dt.datetime, end: dt.datetime) -> Re
         realized performance, no calibration and no error to test.
     """
     spec = model.spec
-    if spec.target is None:
-        raise MonitoringError(
-            f"model {spec.name!r} has no target column: performance needs labels (set 'target')"
-        )
+    require_target(spec)
     frame = outcome_records(model, start, end)
     regression = spec.task == "regression"
     kind = "float64" if regression else object
@@ -108,6 +105,15 @@ def load_records(model: ModelHandle, start: dt.datetime, end: dt.datetime) -> Re
         target,
         frame["score"].to_numpy(dtype="float64") if has_score else None,
     )
+
+
+def require_target(spec: ModelSpec) -> None:
+    """Raise :class:`MonitoringError` for a model without a target column: without labels
+    there is no realized performance, no calibration and no error to test."""
+    if spec.target is None:
+        raise MonitoringError(
+            f"model {spec.name!r} has no target column: performance needs labels (set 'target')"
+        )
 
 
 def labelled_sample(records: Records, by_score: bool = True) -> Sample:

@@ -191,3 +191,20 @@ def test_default_hook_takes_verdicts_from_the_drift_timeline(
     assert all(isinstance(v, bool) for v in verdicts), verdicts
     labelled = [w for w in doc["windows"] if w["status"] == "ok"]
     assert all(w["diagnosis"] != "unknown" for w in labelled)
+
+
+def test_a_classifier_is_reported_without_importing_alibi_detect(db: Path) -> None:
+    """Counts are tested with scipy: the command spares itself Alibi Detect and PyTorch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from monitoring.cli.main import main; "
+        f"code = main(['performance', '--model', 'churn', '--json', '--db', {str(db)!r}]); "
+        "print('IMPORTED', sorted(m for m in ('alibi_detect', 'torch') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "IMPORTED []"
