@@ -1,8 +1,9 @@
-"""Overview: every monitored model at a glance, then the selected one's volume."""
+"""Overview: is anything wrong, and where to look — then the selected model's volume."""
 
 from ui import overview_view, page
 
 selection = page.start("Overview")
 with page.errors():
+    overview_view.status_lines(selection)
     overview_view.models_table(selection)
     overview_view.model_summary(selection)
