@@ -1,13 +1,18 @@
 """Driftwatch: the router. Page config, the login gate, the shared sidebar, then the chosen page."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import auth, data, page
 from ui.router import require_router
 from ui.sidebar import render_sidebar
 
+BRAND = Path(__file__).parent / "ui" / "brand.svg"
+
 require_router()
 st.set_page_config(page_title="Driftwatch", page_icon=":material/monitoring:", layout="wide")
+st.logo(str(BRAND), size="large")  # the brand sits above the page navigation
 
 actor = auth.gate()
 with page.errors():  # a busy or broken database is said in words, here as on every page
