@@ -68,7 +68,7 @@ class Db:
 # (the Overview's status lines and the Feature drift page's ranking)
 
 
-@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner="Checking the latest window…")
+@st.cache_data(ttl=3600, max_entries=ENTRIES, show_spinner="Checking the latest window…")
 def status(db: Db, model: str) -> ModelStatus:
     """A model's status line for its latest complete week (stored timeline windows reused)."""
     return model_status(db.store, model)
