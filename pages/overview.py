@@ -4,6 +4,7 @@ from ui import overview_view, page
 
 selection = page.start("Overview")
 with page.errors():
-    overview_view.status_lines(selection)
+    measure_performance = overview_view.status_lines(selection)
     overview_view.models_table(selection)
     overview_view.model_summary(selection)
+    measure_performance()  # the costliest part of the status lines, drawn last

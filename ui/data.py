@@ -32,7 +32,8 @@ from monitoring.performance.estimation import EstimationResult, estimate_perform
 from monitoring.performance.metrics import headline_metric
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.report.export import static_export_problem
-from monitoring.report.status import ModelStatus, model_status
+from monitoring.report.status import ModelStatus, PerformanceStatus, model_status
+from monitoring.report.status import performance_status as status_performance
 from monitoring.report.tables import neutralise
 from monitoring.schema import ModelSpec
 from monitoring.store.annotations import Annotation, list_annotations
@@ -70,8 +71,17 @@ class Db:
 
 @st.cache_data(ttl=3600, max_entries=ENTRIES, show_spinner="Checking the latest window…")
 def status(db: Db, model: str) -> ModelStatus:
-    """A model's status line for its latest complete week (stored timeline windows reused)."""
-    return model_status(db.store, model)
+    """A model's status line for its latest complete week (stored timeline windows reused),
+    without its performance part (:func:`performance_status`, drawn last)."""
+    return model_status(db.store, model, measure=False)
+
+
+@st.cache_data(ttl=3600, max_entries=ENTRIES, show_spinner=False)
+def performance_status(
+    db: Db, model: str, window: tuple[dt.datetime, dt.datetime]
+) -> PerformanceStatus:
+    """The alert metric of the newest labelled week up to ``window``, against its band."""
+    return status_performance(db.store, model, window)
 
 
 @st.cache_data(ttl=3600, max_entries=16, show_spinner="Ranking the features over all weeks…")

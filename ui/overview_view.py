@@ -15,8 +15,10 @@ line shows nothing in its place rather than a made-up value.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from monitoring.report import links
 from monitoring.report.export import ChartContext
@@ -39,18 +41,34 @@ LastCheck = Callable[[Store, str], str | None]
 BADGES = {"alert": "red", "ok": "green", "unknown": "gray"}
 
 
-def status_lines(selection: Selection, last_check: LastCheck | None = None) -> None:
-    """One bordered line per model: what its latest complete week says, with links."""
+def status_lines(selection: Selection, last_check: LastCheck | None = None) -> Callable[[], None]:
+    """One bordered line per model: what its latest complete week says, with links.
+
+    The performance parts cost most (the reference band), so they are left as
+    placeholders; the returned function fills them in — call it at the end of
+    the page, so everything else is drawn first.
+    """
     st.subheader("Status of the latest complete week")
+    pending: list[tuple[ModelStatus, DeltaGenerator]] = []
     for overview in data.overviews(selection.db):
         status = data.status(selection.db, overview.spec.name)
         with st.container(border=True):
-            _status_line(overview, status, selection, last_check)
+            slot = _status_line(overview, status, selection, last_check)
+        if slot is not None:
+            pending.append((status, slot))
     st.caption(
         "Drift: the calibrated verdict (a feature drifts when its statistic is beyond the range "
         "weeks of the reference show among themselves). Performance: the spec's alert metric on "
         "the newest week with labels, against its reference band. Links open in a new tab."
     )
+
+    def fill() -> None:
+        for status, slot in pending:
+            assert status.window is not None
+            perf = data.performance_status(selection.db, status.model, status.window)
+            slot.markdown(_performance_cell(replace(status, performance=perf), status.model))
+
+    return fill
 
 
 def _status_line(
@@ -58,7 +76,8 @@ def _status_line(
     status: ModelStatus,
     selection: Selection,
     last_check: LastCheck | None,
-) -> None:
+) -> DeltaGenerator | None:
+    """Draw one model's line; return the placeholder of its performance part, if it has one."""
     name = overview.spec.name
     level = {"alert": ":red[:material/error:]", "ok": ":green[:material/check_circle:]"}.get(
         status.level, ":gray[:material/help:]"
@@ -70,19 +89,28 @@ def _status_line(
     )
     st.markdown(f"{level} **{md(name)}** · {where}")
     if status.window is None:
-        return
+        return None
+    measured = bool(overview.spec.target)
     lines = [
         ("Drift", _drift_cell(status, name)),
-        ("Performance", _performance_cell(status, name)),
+        ("Performance", _MEASURING if measured else _performance_cell(status, name)),
         ("Data quality", _quality_cell(status, name)),
         ("Labels", _labels_cell(status, name)),
     ]
     if last_check is not None:
         lines.append((LAST_CHECK, last_check(selection.db.store, name) or ""))
+    slot = None
     for part, line in lines:
         label, text = st.columns([1, 6], vertical_alignment="center")
         label.markdown(f"**{part}**")
-        text.markdown(line)
+        shown = text.empty()
+        shown.markdown(line)
+        if part == "Performance" and measured:
+            slot = shown
+    return slot
+
+
+_MEASURING = ":gray[measuring the alert metric against its band…]"
 
 
 def _badge(level: str, text: str) -> str:

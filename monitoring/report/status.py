@@ -16,14 +16,14 @@ same windows and rule as the Timeline's default view and ``check``):
 Everything comes from cheap or stored results: the timeline's stored windows
 (only the last :data:`TAIL` windows are asked for; a window computed before,
 by the Timeline page or ``check``, is read back) and the metric without
-bootstrap intervals on the last :data:`PERFORMANCE_TAIL` windows.
-:func:`status_of` is the pure part, from those results, for tests and other
-callers that already hold them.
+bootstrap intervals on the last :data:`PERFORMANCE_TAIL` windows
+(:func:`performance_status`, which the Overview asks last: the band is most of
+the cost). :func:`status_of` is the pure part, from a timeline already computed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from monitoring.drift.config import Baseline, DriftConfig
@@ -130,7 +130,8 @@ class ModelStatus:
     """A model's status line: its latest complete window and what is wrong in it.
 
     ``window`` is ``None`` when no window could be judged (``note`` says why);
-    the parts are then ``None`` too. ``period`` is the windows' period or shape
+    the parts are then ``None`` too. ``performance`` is ``None`` as well for a
+    model without a target, or when it was not measured. ``period`` is the windows' period or shape
     (``week``).
     """
 
@@ -153,12 +154,19 @@ class ModelStatus:
 
 
 def model_status(
-    store: Store, model: str, plan: WindowPlan | None = None, config: DriftConfig | None = None
+    store: Store,
+    model: str,
+    plan: WindowPlan | None = None,
+    config: DriftConfig | None = None,
+    *,
+    measure: bool = True,
 ) -> ModelStatus:
     """The status of ``model``'s latest complete window, cut by ``plan`` (default: weeks).
 
     ``config`` defaults to the calibrated rule against the spec's baseline,
-    the Timeline page's default, so both read the same stored windows.
+    the Timeline page's default, so both read the same stored windows. With
+    ``measure=False`` the performance part is left out (``None``), for a caller
+    that draws the rest first and asks :func:`performance_status` after.
     """
     plan = plan or WindowPlan("week")
     handle = store.model(model)
@@ -173,49 +181,48 @@ def model_status(
     )
     if timeline.latest_complete() is None and len(windows) > TAIL and not rolling:
         timeline = run_timeline(store, model, windows, config, plan=plan)
-    window = timeline.latest_complete()
-    if window is None or not spec.target:
-        return status_of(timeline, windows, None, None)
-    metric = headline_metric(spec)
-    judged = [w for w in windows if w.end <= window.end][-PERFORMANCE_TAIL:]
+    status = status_of(timeline, windows, has_target=bool(spec.target))
+    if not measure or status.window is None or not spec.target:
+        return status
+    return replace(status, performance=performance_status(store, model, status.window, plan))
+
+
+def performance_status(
+    store: Store, model: str, window: Bounds, plan: WindowPlan | None = None
+) -> PerformanceStatus:
+    """The alert metric on the newest window with a value among the :data:`PERFORMANCE_TAIL`
+    windows of ``plan`` that end by ``window``'s end, against its reference band."""
+    plan = plan or WindowPlan("week")
+    handle = store.model(model)
+    metric = headline_metric(handle.spec)
+    judged = [w for w in plan.windows(handle) if w.end <= window[1]][-PERFORMANCE_TAIL:]
+    if not judged:
+        return _performance(None, metric, "no window to measure")
     try:
-        performance = realized_performance(
-            store,
-            model,
-            plan.over(judged[0].start, window.end),
-            metrics=(metric,),
-            resamples=0,
+        result = realized_performance(
+            store, model, plan.over(judged[0].start, window[1]), metrics=(metric,), resamples=0
         )
     except MonitoringError as exc:  # e.g. no labelled reference rows: say so on the line
-        return status_of(timeline, windows, None, metric, reason=str(exc))
-    return status_of(timeline, windows, performance, metric)
+        return _performance(None, metric, str(exc))
+    return _performance(result, metric, "")
 
 
-def status_of(
-    timeline: Timeline,
-    windows: list[Window],
-    performance: PerformanceResult | None,
-    metric: str | None,
-    reason: str = "",
-) -> ModelStatus:
-    """The status line from results already computed.
+def status_of(timeline: Timeline, windows: list[Window], has_target: bool) -> ModelStatus:
+    """The status line, without its performance part, from a timeline already computed.
 
-    ``windows`` are the plan's windows with their label counts; ``performance``
-    holds ``metric`` on windows up to the judged one (``None`` without labels;
-    ``reason`` says why when a metric was asked for).
+    ``windows`` are the plan's windows with their label counts.
     """
     period = timeline.shape or "window"
     window = timeline.latest_complete()
     if window is None:
         return ModelStatus(timeline.model, period, None, None, None, None, None, _why(timeline))
     labelled = next((w.labelled for w in windows if w.bounds == window.bounds), 0)
-    has_target = metric is not None
     return ModelStatus(
         model=timeline.model,
         period=period,
         window=window.bounds,
         drift=_drift(window),
-        performance=None if metric is None else _performance(performance, metric, reason),
+        performance=None,
         quality=_quality(window),
         labels=LabelStatus(has_target, window.rows, labelled),
     )

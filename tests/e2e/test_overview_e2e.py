@@ -36,7 +36,11 @@ def test_overview_status_lines_link_to_the_explaining_view(app_url: str, page) -
     for part in ("Drift", "Performance", "Data quality", "Labels"):
         expect(main.get_by_text(part, exact=True)).to_have_count(2)
     expect(main.get_by_text("features beyond their usual range").first).to_be_visible()
-    expect(page.get_by_role("img", name="Driftwatch")).to_be_visible()  # the brand, above the nav
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    logo = sidebar.get_by_role("img", name="Logo")  # the brand, above the page navigation
+    expect(logo).to_be_visible()
+    nav = sidebar.get_by_role("navigation", name="App pages")
+    assert logo.bounding_box()["y"] < nav.bounding_box()["y"]  # type: ignore[index]
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     SHOT.parent.mkdir(exist_ok=True)
     full_page_shot(page, SHOT)

@@ -16,7 +16,7 @@ import pytest
 
 from monitoring import log_records
 from monitoring.report import links
-from monitoring.report.status import ModelStatus, model_status
+from monitoring.report.status import ModelStatus, model_status, performance_status
 from monitoring.store.connection import Store
 from tests.conftest import tiny_spec
 from tests.unit.timeline.timeline_data import records
@@ -82,3 +82,15 @@ def test_no_judged_window_says_why(store: Store) -> None:
     status = model_status(store, "churn")  # every week holds 14 rows, fewer than a test needs
     assert status.window is None and status.drift is None and status.level == "unknown"
     assert "fewer than 30 rows" in status.note
+
+
+def test_the_performance_part_can_be_asked_last(store: Store) -> None:
+    spec = tiny_spec()
+    log_records(records("2024-01-01", 31), spec, db=store.path)
+    log_records(records("2024-02-01", 14, seed=4), spec, db=store.path)
+    first = model_status(store, "churn", measure=False)
+    assert first.performance is None and first.labels is not None and first.labels.has_target
+    assert first.window is not None
+    assert (
+        performance_status(store, "churn", first.window) == model_status(store, "churn").performance
+    )
