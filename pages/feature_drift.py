@@ -23,7 +23,7 @@ with page.errors():
     drift_view.summary(report)
     pack_view.quick_download(question)
     st.subheader("Findings")
-    drift_view.findings_section(report, question.current_label)
+    drift_view.findings_section(report)
     drift_view.table(report.features)
     st.subheader("Distribution")
     drift_view.feature_chart(report, question.current_label)

@@ -268,7 +268,7 @@ def rule_words(report: DriftReport) -> str:
     return f"fixed rule: effect ≥ {config.min_effect:g}{level}"
 
 
-def findings_section(report: DriftReport, label: str) -> None:
+def findings_section(report: DriftReport) -> None:
     """One plain sentence per drifted feature, then what the numbers mean."""
     found = findings(report)
     if not found:
@@ -277,8 +277,8 @@ def findings_section(report: DriftReport, label: str) -> None:
             if report.verdict.tested
             else "No feature could be tested."
         )
-    for item in found:
-        st.markdown(f"- **{md(item.column)}**: {md(item.text)}")
+    if found:  # one list, so the sentences sit together
+        st.markdown("\n".join(f"- **{md(item.column)}**: {md(item.text)}" for item in found))
     with st.popover("What do these numbers mean?", icon=":material/help:"):
         st.markdown(HELP)
         st.caption(f"The rule in full: {md(report.verdict.rule)}.")
@@ -313,7 +313,7 @@ def table(columns: tuple[ColumnDrift, ...]) -> None:
         lambda row: [f"background-color: {DRIFTED_TINT}" if row["drifted"] else ""] * len(row),
         axis=1,
     )
-    with st.expander("The numbers behind the findings, per feature"):
+    with st.expander("Per feature: statistic, usual limit, p-value, effect, data quality"):
         st.dataframe(
             styled,
             hide_index=True,

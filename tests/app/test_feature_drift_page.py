@@ -52,7 +52,7 @@ def test_run_shows_one_row_per_feature_and_a_chart(
     assert "< 1e-300" in set(table["p-value"]) and "0" not in set(table["p-value"])
     assert {"KS D", "JS", "W/σ"} <= set(table.columns) and "effect" not in table
     drifted = int(at.metric[0].value.split(" of ")[0])
-    sentences = [m.value for m in at.markdown if m.value.startswith("- **")]
+    sentences = [s for m in at.markdown for s in m.value.splitlines() if s.startswith("- **")]
     assert len(sentences) == drifted == int(table["drifted"].sum())  # one sentence each
     # numbers say where the middle went; categories which shares moved, in points
     assert all(("median" in s or " points)" in s) and "None" not in s for s in sentences)
