@@ -66,7 +66,8 @@ def status_lines(selection: Selection, last_check: LastCheck | None = None) -> C
         for status, slot in pending:
             assert status.window is not None
             perf = data.performance_status(selection.db, status.model, status.window)
-            slot.markdown(_performance_cell(replace(status, performance=perf), status.model))
+            line = _performance_cell(replace(status, performance=perf), status.model)
+            slot.markdown(f"**Performance** · {line}")
 
     return fill
 
@@ -101,10 +102,9 @@ def _status_line(
         lines.append((LAST_CHECK, last_check(selection.db.store, name) or ""))
     slot = None
     for part, line in lines:
-        label, text = st.columns([1, 6], vertical_alignment="center")
-        label.markdown(f"**{part}**")
-        shown = text.empty()
-        shown.markdown(line)
+        # The part's name leads its line (a narrow label column would wrap it per syllable).
+        shown = st.empty()
+        shown.markdown(f"**{part}** · {line}")
         if part == "Performance" and measured:
             slot = shown
     return slot

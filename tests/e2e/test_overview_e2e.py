@@ -5,6 +5,7 @@ block first: the app scrolls inside it, so ``full_page`` alone would only
 capture the window.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -34,7 +35,8 @@ def test_overview_status_lines_link_to_the_explaining_view(app_url: str, page) -
     for model in (REGRESSOR, CLASSIFIER):
         expect(main.get_by_text(f"{model} · week 2013-12-23 → 2013-12-29")).to_be_visible()
     for part in ("Drift", "Performance", "Data quality", "Labels"):
-        expect(main.get_by_text(part, exact=True)).to_have_count(2)
+        label = main.locator("strong", has_text=re.compile(f"^{part}$"))
+        expect(label).to_have_count(2)  # one line per model leads with it
     expect(main.get_by_text("features beyond their usual range").first).to_be_visible()
     sidebar = page.locator('[data-testid="stSidebar"]')
     logo = sidebar.get_by_role("img", name="Logo")  # the brand, above the page navigation
