@@ -11,9 +11,11 @@ from ui.sidebar import render_sidebar
 # A file served by the app itself: a ":material/…:" page icon makes every browser fetch
 # the favicon from a Google CDN, which a self-hosted tool must not do.
 ICON = Path(__file__).parent / "ui" / "assets" / "icon.svg"
+BRAND = Path(__file__).parent / "ui" / "brand.svg"
 
 require_router()
 st.set_page_config(page_title="Driftwatch", page_icon=str(ICON), layout="wide")
+st.logo(str(BRAND), size="large")  # the brand sits above the page navigation
 
 actor = auth.gate()
 with page.errors():  # a busy or broken database is said in words, here as on every page

@@ -16,11 +16,14 @@ with page.errors():
             f"No stored result yet for {md(question.current_label)} against the reference with "
             f"these settings. Press **Run drift tests** to compute it."
         )
+        drift_view.ranking(selection)
         st.stop()
     if report.from_store and not run:
         st.caption(f"Stored result computed {report.computed_at:%Y-%m-%d %H:%M} UTC.")
     drift_view.summary(report)
     pack_view.quick_download(question)
+    st.subheader("Findings")
+    drift_view.findings_section(report)
     drift_view.table(report.features)
     st.subheader("Distribution")
     # A fragment: the feature picker and the view toggle redraw this chart, not the page.
@@ -29,3 +32,4 @@ with page.errors():
     drift_view.drifted_grid(report, question.current_label)
     st.subheader("Model outputs")
     drift_view.outputs(report, question.current_label)
+    drift_view.ranking(selection)

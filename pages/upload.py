@@ -23,6 +23,7 @@ with page.errors():
             label = info.name or file.name
             st.subheader(f"{md(info.label)} against {md(against_label)}")
             drift_view.summary(report)
+            drift_view.findings_section(report)
             drift_view.table(report.features)
             st.subheader("Distribution")
             drift_view.feature_chart(report, label)

@@ -19,6 +19,7 @@ import streamlit as st
 
 from monitoring.store import alerts as history
 from monitoring.store.alerts import AlertRecord, Silence
+from monitoring.store.connection import Store
 from monitoring.timeutil import span_label, utc_now
 from ui import auth
 from ui.sidebar import Selection
@@ -26,6 +27,13 @@ from ui.text import md
 
 ALL = "All"
 PAGE = "pages/alerts.py"
+CHECK_OUTCOMES = {
+    "ok": "no alert firing",
+    "firing": "alerts firing",
+    "undelivered": "a notification could not be delivered",
+    "untested": "nothing could be judged",
+    "error": "failed",
+}
 SEVERITY_BADGE = {"critical": ":red-badge[critical]", "warning": ":orange-badge[warning]"}
 
 
@@ -43,6 +51,20 @@ def firing_summary(selection: Selection) -> None:
         icon=":material/notifications_active:",
     )
     st.page_link(PAGE, label="Open the Alerts page", icon=":material/arrow_forward:")
+
+
+def last_check_text(store: Store, model: str) -> str | None:
+    """The Overview's "last check" part: when ``check`` last ran on ``model`` and how it ended,
+    as Markdown (``None`` when it never ran)."""
+    run = history.last_check(store, model)
+    if run is None:
+        return "never run (`python -m monitoring check`, e.g. from cron)"
+    ended = CHECK_OUTCOMES.get(run.outcome, md(run.outcome))
+    window = ""
+    if run.window_start is not None and run.window_end is not None:
+        window = f" on {span_label(run.window_start, run.window_end)}"
+    firing = f", {run.firing} alert(s) firing" if run.firing else ""
+    return f"{run.ran_at:%Y-%m-%d %H:%M} UTC{window}: {ended}{firing} (exit {run.exit_code})"
 
 
 def firing_section(selection: Selection) -> None:

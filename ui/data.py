@@ -29,10 +29,13 @@ from monitoring.errors import MonitoringError
 from monitoring.performance.comparison import WindowComparison, compare_with_reference
 from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
 from monitoring.performance.estimation import EstimationResult, estimate_performance
+from monitoring.performance.metrics import headline_metric
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.report.export import static_export_problem
 from monitoring.report.pack import ReviewPack
 from monitoring.report.review import drift_pack
+from monitoring.report.status import ModelStatus, PerformanceStatus, model_status
+from monitoring.report.status import performance_status as status_performance
 from monitoring.report.tables import neutralise
 from monitoring.schema import ModelSpec
 from monitoring.store.annotations import Annotation, list_annotations
@@ -42,7 +45,8 @@ from monitoring.store.overview import ModelOverview, all_overviews
 from monitoring.store.slices import SliceInfo, purge_drafts
 from monitoring.store.warm import keep_warm
 from monitoring.store.windows import Window, WindowPlan, window_count, window_records
-from monitoring.timeline.engine import covariate_verdicts
+from monitoring.timeline.engine import covariate_verdicts, run_timeline
+from monitoring.timeline.ranking import FeatureRank, rank_features
 from monitoring.uploads.check import SliceCheck, check_slice
 
 RECORDS_SHOWN = 500
@@ -63,6 +67,43 @@ class Db:
     @property
     def store(self) -> Store:
         return Store(self.path)
+
+
+# --------------------------------------------------------------------------- status and ranking
+# (the Overview's status lines and the Feature drift page's ranking)
+
+
+@st.cache_data(ttl=3600, max_entries=ENTRIES, show_spinner="Checking the latest window…")
+def status(db: Db, model: str) -> ModelStatus:
+    """A model's status line for its latest complete week (stored timeline windows reused),
+    without its performance part (:func:`performance_status`, drawn last)."""
+    return model_status(db.store, model, measure=False)
+
+
+@st.cache_data(ttl=3600, max_entries=ENTRIES, show_spinner=False)
+def performance_status(
+    db: Db, model: str, window: tuple[dt.datetime, dt.datetime]
+) -> PerformanceStatus:
+    """The alert metric of the newest labelled week up to ``window``, against its band."""
+    return status_performance(db.store, model, window)
+
+
+@st.cache_data(ttl=3600, max_entries=16, show_spinner="Ranking the features over all weeks…")
+def weekly_ranking(db: Db, model: str, plan: WindowPlan) -> tuple[FeatureRank, ...]:
+    """Features ranked over ``plan``'s windows (the Timeline's default weekly cut): drifted
+    windows, largest excess and, with labels, the correlation with the headline metric."""
+    store = db.store
+    handle = store.model(model)
+    config = DriftConfig(baseline=handle.spec.baseline)
+    timeline = run_timeline(store, model, plan.windows(handle), config, plan=plan)
+    metric = headline_metric(handle.spec) if handle.spec.target else None
+    performance = None
+    if metric is not None:
+        try:
+            performance = realized_performance(store, model, plan, metrics=(metric,), resamples=0)
+        except MonitoringError:  # no labelled rows to correlate with: rank by drift alone
+            metric = None
+    return rank_features(timeline, performance, metric)
 
 
 @st.cache_resource(show_spinner=False)

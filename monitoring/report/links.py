@@ -22,6 +22,29 @@ ALPHA, MIN_EFFECT, REF_FROM, REF_TO = "alpha", "min_effect", "ref_from", "ref_to
 BASELINE, RULE = "baseline", "rule"
 
 
+TIMELINE, FEATURE_DRIFT, PERFORMANCE = "timeline", "feature_drift", "performance"
+
+
+def moment_text(moment: dt.datetime) -> str:
+    """A window start as the Performance page's link holds it: ``2013-06-03``, or
+    ``2013-06-03 05:00:00`` off midnight."""
+    return moment.isoformat(sep=" ").removesuffix(" 00:00:00")
+
+
+def page_link(
+    page: str, model: str, span: tuple[dt.datetime, dt.datetime], **params: str | None
+) -> str:
+    """A link relative to the app (``timeline?model=…``) opening ``page`` on ``span``.
+
+    ``span`` becomes the sidebar's production window (``from``/``to``, days
+    both included); ``params`` are further parameters by name (``None`` left out).
+    """
+    start, end = span
+    query = {MODEL: model, FROM: start.date().isoformat(), TO: (end - TICK).date().isoformat()}
+    query.update({k: v for k, v in params.items() if v is not None})
+    return f"{page}?{urlencode(query)}"
+
+
 def timeline_link(
     app_url: str, model: str, window: tuple[dt.datetime, dt.datetime], plan: WindowPlan
 ) -> str:

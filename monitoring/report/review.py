@@ -16,8 +16,9 @@ from monitoring.report.export import ChartContext
 from monitoring.report.figures.drift import distribution_figure, grid_figure, result_line
 from monitoring.report.figures.performance import metric_figure
 from monitoring.report.figures.style import volume_figure
+from monitoring.report.findings import findings
 from monitoring.report.pack import PackChart, PackTable, ReviewPack
-from monitoring.report.tables import quality_text, report_table
+from monitoring.report.tables import for_people, quality_text, report_table
 from monitoring.report.text import slug, threshold_text, verdict_word
 from monitoring.store.annotations import list_annotations
 from monitoring.store.connection import ModelHandle, Store
@@ -109,7 +110,7 @@ def drift_pack(
             )
             for c in report.output_columns
         ]
-    tables = [PackTable("drift", "Drift per column", report_table(report.columns))]
+    tables = [PackTable("drift", "Drift per column", for_people(report_table(report.columns)))]
     tables = tables if "table" in include else []
     summary = list(_summary(report))
     if "performance" in include and spec.target:
@@ -197,13 +198,18 @@ def _summary(report: DriftReport) -> tuple[str, ...]:
             f"- {mv.detector.upper()} on a sample of {mv.n_reference:,} + "
             f"{mv.n_current:,} rows: p = {mv.p_value:.3g}, **{verdict_word(mv.drifted)}**"
         )
-    lines += [f"- rule: {verdict.rule}", "", "## Top drifted features"]
+    lines += ["", "## Findings"]
+    lines += [
+        f"- **{markdown_text(f.column)}**: {markdown_text(f.text)}" for f in findings(report)
+    ] or ["- no feature drifted: every feature stayed within its usual range"]
+    lines += ["", "## The numbers behind them"]
     drifted = sorted((c for c in report.features if c.drifted), key=_beyond_first)
     lines += [
         f"- **{markdown_text(c.column)}**: {result_line(c).replace('<b>', '').replace('</b>', '')}"
         + (f" ({c.excess:.2f}× its usual limit)" if c.excess is not None else "")
         for c in drifted[:10]
-    ] or ["- none"]
+    ] or ["- none drifted"]
+    lines.append(f"- rule: {verdict.rule}")
     lines += ["", "## Data quality (beyond the usual limits)"]
     lines += [
         f"- **{markdown_text(c.column)}**: {quality_text(c)}"

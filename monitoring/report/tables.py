@@ -8,9 +8,12 @@ apostrophe (the database keeps the value as it came).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pandas as pd
 
-from monitoring.drift.report import EFFECT_LABELS, ColumnDrift
+from monitoring.drift.report import ColumnDrift
+from monitoring.timeline.ranking import FeatureRank
 
 # A leading character that makes Excel, LibreOffice or Sheets evaluate a cell.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -39,30 +42,33 @@ def _neutral_cell(value: object) -> object:
 def report_table(columns: tuple[ColumnDrift, ...]) -> pd.DataFrame:
     """One row per column, furthest beyond its usual limit first (untested columns last).
 
-    ``drifted`` is ``None`` for a column that could not be tested; ``note``
-    says why, or which test ran and why. ``score`` is the statistic the
-    calibrated rule compares with ``usual limit`` (``× limit`` is their ratio);
-    ``data quality`` names the shares beyond their usual limits.
+    Each measure has its own column, blank where it does not apply: the
+    calibrated statistic is ``KS D`` (numeric) or ``JS`` (Jensen–Shannon
+    distance, categorical), ``usual limit`` its calibrated limit and
+    ``× limit`` their ratio; ``W/σ`` is a numeric column's effect size (the
+    Jensen–Shannon distance is a categorical column's). ``drifted`` is ``None``
+    for a column that could not be tested; ``note`` says why, or which test
+    ran. ``data quality`` names the shares beyond their usual limits. Numbers
+    stay numbers (NaN where empty); :func:`for_people` formats them.
     """
     rows = [
         {
             "column": c.column,
             "drifted": c.drifted,
-            "score": c.score,
-            "measure": c.score_name or "—",
-            "usual limit": c.score_threshold,
             "× limit": c.excess,
+            "KS D": c.score if c.kind == "numeric" else None,
+            "JS": c.score if c.kind == "categorical" else None,
+            "usual limit": c.score_threshold,
             "p-value": c.p_value,
-            "effect": c.effect,
-            "effect measure": EFFECT_LABELS.get(c.effect_name, c.effect_name),
+            "W/σ": c.effects.wasserstein_normed if c.kind == "numeric" else None,
+            "PSI": c.effects.psi,
             "data quality": quality_text(c),
             "missing ref": c.missing_reference,
             "missing cur": c.missing_current,
             "unseen" if c.kind == "categorical" else "out of range": c.novel,
             "n ref": c.n_reference,
             "n cur": c.n_current,
-            "test": c.test or "—",
-            "PSI": c.effects.psi,
+            "test": c.test or "",
             "kind": c.kind,
             "note": c.note,
         }
@@ -76,12 +82,82 @@ def report_table(columns: tuple[ColumnDrift, ...]) -> pd.DataFrame:
     for novel in ("unseen", "out of range"):
         if novel not in table:
             table[novel] = None
-    numbers = ["score", "usual limit", "× limit", "p-value", "effect", "missing ref",
-               "missing cur", "unseen", "out of range", "PSI"]  # fmt: skip
-    table[numbers] = table[numbers].astype("float64")  # None shows as blank, not "None"
-    rank = table["× limit"].fillna(table["effect"]).fillna(-1.0)
+    table = table[ORDER]
+    table[NUMBERS] = table[NUMBERS].astype("float64")  # None is NaN: blank, never "None"
+    effect = table["W/σ"].fillna(table["JS"])
+    rank = table["× limit"].fillna(effect).fillna(-1.0)
     order = rank.sort_values(ascending=False, kind="stable").index
     return table.loc[order].reset_index(drop=True)
+
+
+ORDER = ["column", "drifted", "× limit", "KS D", "JS", "usual limit", "p-value", "W/σ", "PSI",
+         "data quality", "missing ref", "missing cur", "unseen", "out of range", "n ref", "n cur",
+         "test", "kind", "note"]  # fmt: skip
+NUMBERS = ["× limit", "KS D", "JS", "usual limit", "p-value", "W/σ", "PSI", "missing ref",
+           "missing cur", "unseen", "out of range"]  # fmt: skip
+SHARES = ("missing ref", "missing cur", "unseen", "out of range")
+
+
+def p_cell(value: float) -> str:
+    """A p-value in a table: ``< 1e-300`` where it underflowed to zero, else 2 significant
+    digits (``3.2e-05``, ``0.41``); blank for none."""
+    if value != value:  # NaN: no test ran
+        return ""
+    return "< 1e-300" if value == 0 else f"{value:.2g}"
+
+
+def cell_formats() -> dict[str, Callable[[float], str]]:
+    """How each number column of :func:`report_table` reads (blank for NaN)."""
+
+    def fixed(digits: int, suffix: str = "") -> Callable[[float], str]:
+        return lambda v: "" if v != v else f"{v:.{digits}f}{suffix}"
+
+    def share(v: float) -> str:
+        return "" if v != v else f"{100 * v:.1f}%"
+
+    formats: dict[str, Callable[[float], str]] = {
+        "× limit": fixed(2, "×"),
+        "KS D": fixed(3),
+        "JS": fixed(3),
+        "usual limit": fixed(3),
+        "p-value": p_cell,
+        "W/σ": fixed(2),
+        "PSI": fixed(3),
+    }
+    formats.update({s: share for s in SHARES})
+    return formats
+
+
+def for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`report_table` with its numbers as text, as a page or ``report.html`` shows them:
+    p-values ``< 1e-300`` rather than ``0``, shares in percent, blanks for none."""
+    out = table.copy()
+    for name, form in cell_formats().items():
+        if name in out:
+            out[name] = out[name].map(form)
+    for name in ("n ref", "n cur"):
+        if name in out:
+            out[name] = out[name].map(lambda n: f"{n:,}")
+    if "drifted" in out:
+        out["drifted"] = out["drifted"].map({True: "yes", False: "no"}).fillna("")
+    return out
+
+
+RHO = "ρ with the metric's change"
+
+
+def ranking_table(ranks: Sequence[FeatureRank], metric: str | None) -> pd.DataFrame:
+    """The features in ``ranks``' order: drifted windows, largest excess and, with ``metric``,
+    Spearman's ρ with its change and that correlation's p-value (blank without)."""
+    return pd.DataFrame(
+        {
+            "feature": [r.feature for r in ranks],
+            "drifted windows": [r.drifted_windows for r in ranks],
+            "largest × limit": [r.excess for r in ranks],
+            RHO: [r.correlation for r in ranks],
+            "p (ρ)": [r.p_value for r in ranks],
+        }
+    ).astype({"largest × limit": "float64", RHO: "float64", "p (ρ)": "float64"})
 
 
 def quality_text(column: ColumnDrift) -> str:

@@ -46,7 +46,17 @@ def test_run_shows_one_row_per_feature_and_a_chart(
     table = at.dataframe[0].value
     assert len(table) == 12  # the demo classifier's features
     assert set(table["column"]) >= {"temp", "carrier", "dest", "day_of_week"}
-    assert table["× limit"].iloc[0] == table["× limit"].max()  # furthest beyond its limit first
+    excess = table["× limit"].str.rstrip("×").replace("", "nan").astype(float)
+    assert excess.iloc[0] == excess.max()  # furthest beyond its limit first
+    assert not table.isin(["None", "nan"]).any().any()  # empty cells stay empty
+    assert "< 1e-300" in set(table["p-value"]) and "0" not in set(table["p-value"])
+    assert {"KS D", "JS", "W/σ"} <= set(table.columns) and "effect" not in table
+    drifted = int(at.metric[0].value.split(" of ")[0])
+    sentences = [s for m in at.markdown for s in m.value.splitlines() if s.startswith("- **")]
+    assert len(sentences) == drifted == int(table["drifted"].sum())  # one sentence each
+    # numbers say where the middle went; categories which shares moved, in points
+    assert all(("median" in s or " points)" in s) and "None" not in s for s in sentences)
+    assert at.dataframe[1].value.columns[0] == "feature"  # the ranking over all weeks
     assert at.metric[0].label == "Features drifted"
     assert "Bonferroni" in at.caption[1].value or "Bonferroni" in " ".join(
         c.value for c in at.caption

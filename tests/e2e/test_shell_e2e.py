@@ -20,7 +20,8 @@ def test_overview_then_switch_model_and_page(app_url: str, page, tmp_path: Path)
     page.goto(app_url)
     wait_ready(page)
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    # the models table sits folded under the status lines
+    expect(page.get_by_role("heading", name="Status of the latest complete week")).to_be_visible()
     expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(1)
     assert params(page.url)["model"] == [REGRESSOR]
 
