@@ -15,7 +15,7 @@ import streamlit as st
 from monitoring.report import links
 from monitoring.store.connection import Store
 from monitoring.timeutil import naive_utc, span_label
-from ui import data
+from ui import data, url
 from ui.data import Db
 from ui.text import md
 
@@ -41,6 +41,7 @@ class Selection:
 
 def render_sidebar(store: Store) -> Selection | None:
     """Draw the sidebar and return the current selection (``None`` without models)."""
+    url.keep()  # before any page draws: the choices of the page this run may be leaving
     db = Db(str(store.path), store.data_version())
     names = [o.spec.name for o in data.overviews(db)]
     st.sidebar.title("Driftwatch")
