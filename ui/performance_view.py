@@ -54,6 +54,7 @@ ROWS = "rows"
 DEFAULT_ROWS = 5000
 ROWS_RANGE = (100, 100_000)
 HOURLY_DAYS = 14  # hourly windows: the last two weeks of the sidebar's window at most
+MAX_WINDOWS = 1_500  # as on the Timeline: more is neither readable nor quick to compute
 MIN_LABELLED = 100  # labelled rows a window should hold on average, for the default period
 
 
@@ -108,15 +109,28 @@ def controls(selection: Selection, spec: ModelSpec) -> Controls:
         {links.PERIOD: period, links.METRIC: metric, links.ROWS: str(rows) if rows else None}
     )
     if period == ROWS:
-        return Controls(WindowPlan(rows=rows), metric)
+        return _within_reach(selection, Controls(WindowPlan(rows=rows), metric))
     if period != "hour":
-        return Controls(WindowPlan(period), metric)
+        return _within_reach(selection, Controls(WindowPlan(period), metric))
     start = max(selection.start, selection.end - dt.timedelta(days=HOURLY_DAYS))
     note = (
         f"Hourly windows cover {start:%Y-%m-%d} → {selection.label.split(' → ')[1]}, "
         f"the last {HOURLY_DAYS} days at most of the sidebar's production window."
     )
     return Controls(WindowPlan("hour", start=start, end=selection.end), metric, note)
+
+
+def _within_reach(selection: Selection, choice: Controls) -> Controls:
+    """``choice``, unless it cuts more windows than a chart can show: then say so and stop
+    (a link with ``rows=100`` would otherwise compute thousands of bootstraps)."""
+    count = len(data.windows(selection.db, selection.model, choice.plan))
+    if count > MAX_WINDOWS:
+        st.warning(
+            f"{count:,} windows is more than a chart can show ({MAX_WINDOWS:,} at most): "
+            "choose a longer period or more rows per window."
+        )
+        st.stop()
+    return choice
 
 
 def realized(selection: Selection, choice: Controls) -> PerformanceResult:
