@@ -13,12 +13,16 @@ pytestmark = pytest.mark.e2e
 WIDGETS = '[data-testid="stSelectbox"], [data-testid="stRadio"], [data-testid="stDateInput"]'
 
 
+# A picker's label and options as text, then its chosen value: an input's value, a radio's
+# checked option (inner text alone holds a select box's label, not its value).
+_STATE = """els => els.map(e => [e.innerText.replace(/\\s+/g, ' ').trim(),
+    ...Array.from(e.querySelectorAll('input')).map(i =>
+        i.type === 'radio' ? (i.checked ? 'checked ' + i.value : '') : i.value)].join(' | '))"""
+
+
 def state(page) -> list[str]:
-    """What the page's pickers show (label and chosen value), in page order."""
-    return [
-        " ".join(w.inner_text().split())
-        for w in page.locator(f'[data-testid="stMain"] :is({WIDGETS})').all()
-    ]
+    """What the page's pickers show (label, options and chosen value), in page order."""
+    return page.locator(f'[data-testid="stMain"] :is({WIDGETS})').evaluate_all(_STATE)
 
 
 def open_fresh(browser, url: str):
