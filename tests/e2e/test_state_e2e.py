@@ -10,6 +10,7 @@ from monitoring.demo import CLASSIFIER
 from tests.e2e.conftest import wait_ready
 
 pytestmark = pytest.mark.e2e
+LOADED = 300_000  # ms: a first Performance visit on a loaded 2-core machine takes minutes
 WIDGETS = '[data-testid="stSelectbox"], [data-testid="stRadio"], [data-testid="stDateInput"]'
 
 
@@ -28,7 +29,7 @@ def state(page) -> list[str]:
 def open_fresh(browser, url: str):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(LOADED)
     page.goto(url)
     wait_ready(page)
     return context, page
@@ -64,6 +65,7 @@ def test_each_pages_link_reproduces_its_view(app_url: str, browser) -> None:
 
 
 def test_choices_survive_a_page_switch(app_url: str, page) -> None:
+    page.set_default_timeout(LOADED)
     page.goto(f"{app_url}/feature_drift?model={CLASSIFIER}&period=month&window=2013-07-01")
     wait_ready(page)
     drift = state(page)
