@@ -103,6 +103,9 @@ def _window_from_link(
             f"The link's window {md(repr(start_text))} → {md(repr(stop_text))} is not two dates."
         )
         return None
+    if start > stop:
+        st.sidebar.warning(f"The link's window {start} → {stop} ends before it starts.")
+        return None
     if not first <= start <= stop <= last:
         st.sidebar.warning(f"The link's window {start} → {stop} is outside {first} → {last}.")
         return None
