@@ -31,6 +31,8 @@ def open_fresh(browser, url: str):
     page = context.new_page()
     page.set_default_timeout(LOADED)
     page.goto(url)
+    # A fresh tab reads "not running" before its first script run starts: wait for the title.
+    page.locator('[data-testid="stMain"] h1').first.wait_for()
     wait_ready(page)
     return context, page
 
