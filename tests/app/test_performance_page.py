@@ -114,7 +114,7 @@ def test_hourly_windows_are_limited_to_recent_days(app: AppTest) -> None:
     at.segmented_control(key="performance_period").set_value("hour").run()
     assert not at.exception
     assert any("Hourly windows cover 2013-06-17 → 2013-06-30" in c.value for c in at.caption)
-    assert titled(at, "Accuracy per hour")
+    assert titled(at, "F1 score per hour")  # the spec's alert metric
 
 
 def test_row_count_windows(app: AppTest) -> None:

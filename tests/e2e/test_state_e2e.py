@@ -23,7 +23,9 @@ _STATE = """els => els.map(e => [e.innerText.replace(/\\s+/g, ' ').trim(),
 
 def state(page) -> list[str]:
     """What the page's pickers show (label, options and chosen value), in page order."""
-    return page.locator(f'[data-testid="stMain"] :is({WIDGETS})').evaluate_all(_STATE)
+    # Pickers inside a collapsed expander are drawn lazily, on some loads and not others.
+    outside = f':is({WIDGETS}):not([data-testid="stExpander"] *)'
+    return page.locator(f'[data-testid="stMain"] {outside}').evaluate_all(_STATE)
 
 
 def open_fresh(browser, url: str):
