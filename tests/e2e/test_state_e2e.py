@@ -28,13 +28,15 @@ def state(page) -> list[str]:
     return page.locator(f'[data-testid="stMain"] {outside}').evaluate_all(_STATE)
 
 
-def open_fresh(browser, url: str):
+def open_fresh(browser, url: str, pickers: bool = True):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(LOADED)
     page.goto(url)
     # A fresh tab reads "not running" before its first script run starts: wait for the title.
     page.locator('[data-testid="stMain"] h1').first.wait_for()
+    if pickers:  # the title comes before the page's first picker: wait for that too
+        page.locator(f'[data-testid="stMain"] :is({WIDGETS})').first.wait_for()
     wait_ready(page)
     return context, page
 
@@ -54,11 +56,13 @@ def test_each_pages_link_reproduces_its_view(app_url: str, browser) -> None:
         "data": f"model={CLASSIFIER}&from=2013-07-01&to=2013-07-31",
     }
     for path, query in links.items():
-        first, page = open_fresh(browser, f"{app_url}/{path}?{query}")
+        pickers = path not in ("upload", "data")  # a file uploader and tabs only
+        first, page = open_fresh(browser, f"{app_url}/{path}?{query}", pickers)
         expect(page.locator('[data-testid="stException"]')).to_have_count(0)
         shown, link = state(page), page.url
         first.close()
-        again, copy = open_fresh(browser, link)  # the link the page wrote, in a fresh context
+        # The link the page wrote, in a fresh context.
+        again, copy = open_fresh(browser, link, pickers)
         assert state(copy) == shown, path
         expect(copy.locator('[data-testid="stException"]')).to_have_count(0)
         again.close()
