@@ -45,6 +45,8 @@ DEFAULT_ALPHA = DriftConfig().p_threshold
 ALPHA_RANGE = (0.001, 0.2)
 EFFECT_RANGE = (0.0, 2.0)
 WINDOW_BASELINES = ("whole", "seasonal")
+VIEWS = ("histogram", "ecdf")
+DEFAULT_CAP, CAP_RANGE = 1000, (100, 20_000)
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,10 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
     with window_col:
         current, label, chosen = _current_window(selection)
     detector, correction = method_choice(detector_col, correction_col, "drift")
-    reference, p_value, min_effect, cap, rule, baseline = _thresholds(spec)
+    summary = data.overview(selection.db, selection.model)
+    assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
+    data_days = (summary.first.date(), summary.last.date())
+    reference, p_value, min_effect, cap, rule, baseline = _thresholds(spec, data_days)
     url.publish(
         {
             links.DETECTOR: detector,
@@ -75,6 +80,7 @@ def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
             links.MIN_EFFECT: None if min_effect == DEFAULT_MIN_EFFECT else f"{min_effect:g}",
             links.RULE: None if rule == "calibrated" else rule,
             links.BASELINE: None if baseline == _spec_baseline(spec) else baseline,
+            links.CAP: None if cap == DEFAULT_CAP else str(cap),
         }
     )
     config = DriftConfig(
@@ -132,8 +138,8 @@ def _current_window(selection: Selection) -> tuple[Bounds, str, SliceInfo | None
             else f"one {p}"
         ),
     )
-    url.publish({links.PERIOD: period})
     if period == SAVED_SLICE:
+        url.seed("drift_slice", links.SLICE, saved, saved[0], text=_slice_name)
         chosen = st.selectbox(
             "Which slice",
             saved,
@@ -141,16 +147,27 @@ def _current_window(selection: Selection) -> tuple[Bounds, str, SliceInfo | None
             format_func=lambda s: f"{s.name} ({s.file_name}, {s.rows:,} rows)",
         )
         assert chosen is not None
+        url.publish({links.PERIOD: period, links.SLICE: chosen.name, links.WINDOW: None})
         return chosen.bounds, chosen.label, chosen
     if period == SIDEBAR_WINDOW:
+        url.publish({links.PERIOD: period, links.SLICE: None, links.WINDOW: None})
         return (selection.start, selection.end), selection.label, None
     choices = data.filled_windows(selection.db, selection.model, WindowPlan(period))[::-1]
-    picked: Window = st.selectbox(
+    if not choices:
+        url.publish({links.PERIOD: period, links.SLICE: None, links.WINDOW: None})
+        st.info(f"No {period} of {md(selection.model)} has records: pick another current window.")
+        st.stop()
+    by_start: dict[dt.datetime, Window] = {w.start: w for w in choices}
+    starts = list(by_start)
+    url.seed("drift_period_start", links.WINDOW, starts, starts[0], text=_moment_text)
+    start: dt.datetime = st.selectbox(
         f"Which {period}",
-        choices,
+        starts,
         key="drift_period_start",
-        format_func=lambda w: f"{_start_text(period, w.start)} ({w.rows:,} rows)",
+        format_func=lambda s: f"{_start_text(period, s)} ({by_start[s].rows:,} rows)",
     )
+    picked = by_start[start]
+    url.publish({links.PERIOD: period, links.SLICE: None, links.WINDOW: _moment_text(start)})
     return picked.bounds, f"{period} of {picked.start:%Y-%m-%d}", None
 
 
@@ -159,13 +176,21 @@ def _spec_baseline(spec: ModelSpec) -> str:
     return "seasonal" if spec.baseline == "seasonal" else "whole"
 
 
-def _thresholds(spec: ModelSpec) -> tuple[Bounds, float, float, int, str, str]:
+def _thresholds(
+    spec: ModelSpec, data_days: tuple[dt.date, dt.date]
+) -> tuple[Bounds, float, float, int, str, str]:
     """The reference window, α, the minimum effect, the multivariate sample cap, the verdict
-    rule and what the window is compared with."""
+    rule and what the window is compared with.
+
+    ``data_days`` are the model's first and last days of records: a reference
+    window from a link must lie within them (or the spec's own reference).
+    """
     spec_days = (spec.reference.start.date(), (spec.reference.end - dt.timedelta(days=1)).date())
+    bounds = (min(data_days[0], spec_days[0]), max(data_days[1], spec_days[1]))
     reference_key = f"drift_reference:{spec.name}"  # each model has its own reference
-    url.seed_dates(reference_key, links.REF_FROM, links.REF_TO, spec_days)
+    url.seed_dates(reference_key, links.REF_FROM, links.REF_TO, spec_days, bounds)
     url.seed_number("drift_alpha", links.ALPHA, *ALPHA_RANGE, DEFAULT_ALPHA)
+    url.seed_number("drift_cap", links.CAP, *CAP_RANGE, DEFAULT_CAP)
     url.seed_number("drift_min_effect", links.MIN_EFFECT, *EFFECT_RANGE, DEFAULT_MIN_EFFECT)
     url.seed("drift_rule", links.RULE, RULES, "calibrated")
     url.seed("drift_baseline", links.BASELINE, WINDOW_BASELINES, _spec_baseline(spec))
@@ -184,7 +209,13 @@ def _thresholds(spec: ModelSpec) -> tuple[Bounds, float, float, int, str, str]:
             disabled=rule != "calibrated",
         )
         ref_col, p_col, effect_col, cap_col = st.columns(4)
-        ref_dates = ref_col.date_input("Reference window", key=reference_key, format="YYYY-MM-DD")
+        ref_dates = ref_col.date_input(
+            "Reference window",
+            key=reference_key,
+            min_value=bounds[0],
+            max_value=bounds[1],
+            format="YYYY-MM-DD",
+        )
         p_value = p_col.number_input(
             "α (p-value threshold)", *ALPHA_RANGE, step=0.01, key="drift_alpha"
         )
@@ -198,7 +229,11 @@ def _thresholds(spec: ModelSpec) -> tuple[Bounds, float, float, int, str, str]:
             disabled=rule != "fixed",
         )
         cap = cap_col.number_input(
-            "Sample cap (multivariate)", 100, 20_000, 1000, 100, key="drift_cap"
+            "Sample cap (multivariate)",
+            min_value=CAP_RANGE[0],
+            max_value=CAP_RANGE[1],
+            step=100,
+            key="drift_cap",
         )
     picked = _day_range(ref_dates)
     if picked is not None:  # not while the user is halfway through picking a range
@@ -365,14 +400,16 @@ def feature_chart(report: DriftReport, label: str) -> None:
         st.info(f"{md(name)}: {md(column.note)}")
     view = "histogram"
     if column.kind == "numeric":
+        url.seed("drift_view", links.VIEW, VIEWS, "histogram")
         view = st.radio(
             "View",
-            ("histogram", "ecdf"),
+            VIEWS,
             horizontal=True,
             key="drift_view",
             format_func=lambda v: "ECDF" if v == "ecdf" else "histogram",
         )
-    url.publish({links.FEATURE: name})
+    # A categorical feature has no view: the link keeps the one chosen for numeric features.
+    url.publish({links.FEATURE: name, **({links.VIEW: view} if column.kind == "numeric" else {})})
     show_figure(
         distribution_figure(column, "ecdf" if view == "ecdf" else "histogram"),
         f"{report.model}_{name}_{label}",
@@ -454,6 +491,17 @@ def _detector_label(name: str) -> str:
     """The detector's label, and what is missing when its backend is not installed."""
     missing = None if name == "auto" else available(name)
     return DETECTOR_LABELS[name] + (f" — unavailable: {missing}" if missing else "")
+
+
+def _slice_name(info: object) -> str:
+    assert isinstance(info, SliceInfo)
+    return info.name or ""
+
+
+def _moment_text(moment: object) -> str:
+    """How a window start reads in the link: ``2013-06-03`` or ``2013-06-03 05:00``."""
+    assert isinstance(moment, dt.datetime)
+    return f"{moment:%Y-%m-%d %H:%M}".removesuffix(" 00:00")
 
 
 def _start_text(period: str, start: dt.datetime) -> str:

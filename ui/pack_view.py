@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from monitoring.drift.config import DriftConfig
+from monitoring.report import links
 from monitoring.report.export import STATIC_FORMATS
 from monitoring.report.pack import PACK_FORMATS, pack_zip
 from monitoring.report.review import PACK_PARTS, drift_pack
@@ -14,7 +15,7 @@ from monitoring.report.text import slug
 from monitoring.store.slices import SliceInfo, list_slices
 from monitoring.store.windows import PERIODS, Window, WindowPlan
 from monitoring.timeutil import Bounds, span_label
-from ui import data
+from ui import data, url
 from ui.drift_view import DriftQuestion, method_choice
 from ui.sidebar import Selection
 from ui.text import md
@@ -74,21 +75,29 @@ def builder(selection: Selection) -> None:
     current, label, uploaded = window_choice(selection)
     left, right = st.columns(2)
     detector, correction = method_choice(left, right, "pack")
+    url.seed_many("pack_parts", links.PARTS, sorted(PACK_PARTS), sorted(PACK_PARTS))
     parts = st.multiselect(
         "What goes in",
         sorted(PACK_PARTS),
-        default=sorted(PACK_PARTS),
         format_func=PART_LABELS.__getitem__,
         key="pack_parts",
     )
     problem = data.static_problem()
     choices = [f for f in PACK_FORMATS if not (problem and f in STATIC_FORMATS)]
+    url.seed_many("pack_formats", links.FORMATS, choices, choices[:1])
     formats = st.multiselect(
         "Chart formats",
         choices,
-        default=choices[:1],
         key="pack_formats",
         help="report.html always holds every chart, interactive",
+    )
+    url.publish(
+        {
+            links.DETECTOR: detector,
+            links.CORRECTION: correction,
+            links.PARTS: None if set(parts) == PACK_PARTS else ",".join(sorted(parts)),
+            links.FORMATS: None if formats == choices[:1] else ",".join(formats),
+        }
     )
     if problem:
         st.warning(problem)

@@ -15,6 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from monitoring.errors import MonitoringError
+from monitoring.performance.applicable import (
+    applicable_metrics,
+    default_metric,
+    default_window,
+    readable_plan,
+    target_stats,
+    unfit_metrics,
+)
 from monitoring.performance.diagnosis import Diagnosis, WindowDiagnosis, diagnose_windows
 from monitoring.performance.estimation import (
     ASSUMPTION,
@@ -22,7 +30,7 @@ from monitoring.performance.estimation import (
     EstimationResult,
     supports_estimation,
 )
-from monitoring.performance.metrics import metric_info, metrics_for
+from monitoring.performance.metrics import metric_info
 from monitoring.performance.realized import PerformanceResult, WindowPerformance
 from monitoring.report import links
 from monitoring.report.figures.comparison import (
@@ -32,6 +40,7 @@ from monitoring.report.figures.comparison import (
 )
 from monitoring.report.figures.performance import coverage_figure, diagnosis_figure, metric_figure
 from monitoring.schema import ModelSpec
+from monitoring.store.reads import ColumnStats
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeutil import short
 from ui import data, url
@@ -45,6 +54,8 @@ ROWS = "rows"
 DEFAULT_ROWS = 5000
 ROWS_RANGE = (100, 100_000)
 HOURLY_DAYS = 14  # hourly windows: the last two weeks of the sidebar's window at most
+MAX_WINDOWS = 1_500  # as on the Timeline: more is neither readable nor quick to compute
+MIN_LABELLED = 100  # labelled rows a window should hold on average, for the default period
 
 
 @dataclass(frozen=True)
@@ -57,11 +68,23 @@ class Controls:
 
 
 def controls(selection: Selection, spec: ModelSpec) -> Controls:
-    """Draw period, window size and metric pickers; mirror them into the URL."""
-    names = metrics_for(spec)
-    url.seed(PERIOD_KEY, links.PERIOD, (*PERIODS, ROWS), "week")
-    url.seed(METRIC_KEY, links.METRIC, names, names[0])
-    url.seed_number(ROWS_KEY, links.ROWS, *ROWS_RANGE, DEFAULT_ROWS)
+    """Draw period, window size and metric pickers; mirror them into the URL.
+
+    They open on the model's headline metric (its ``[alerts]`` first) and on
+    the finest period whose windows are few enough to read and hold enough
+    labels; metrics that mean nothing for the data are not offered.
+    """
+    target = _target(selection)
+    names = applicable_metrics(spec, target)
+    summary = data.overview(selection.db, selection.model)
+    assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
+    readable = readable_plan(
+        summary.first, summary.last, summary.labelled, MIN_LABELLED, ROWS_RANGE
+    )
+    default_period = readable.period or ROWS
+    url.seed(PERIOD_KEY, links.PERIOD, (*PERIODS, ROWS), default_period)
+    url.seed(METRIC_KEY, links.METRIC, names, default_metric(spec, names))
+    url.seed_number(ROWS_KEY, links.ROWS, *ROWS_RANGE, readable.rows or DEFAULT_ROWS)
     left, middle, right = st.columns([5, 2, 3])
     period = left.segmented_control(
         "Windows",
@@ -69,26 +92,45 @@ def controls(selection: Selection, spec: ModelSpec) -> Controls:
         key=PERIOD_KEY,
         format_func=lambda p: "N rows" if p == ROWS else p,
     )
-    period = period or "week"
+    period = period or default_period  # a segmented control can be emptied
     rows = None
     if period == ROWS:
         rows = int(middle.number_input("Rows per window", *ROWS_RANGE, step=500, key=ROWS_KEY))
+    unfit = unfit_metrics(spec, target)
     metric = right.selectbox(
-        "Metric", names, key=METRIC_KEY, format_func=lambda m: metric_info(m).label
+        "Metric",
+        names,
+        key=METRIC_KEY,
+        format_func=lambda m: metric_info(m).label,
+        help="; ".join(f"{metric_info(m).label} is not offered: {why}" for m, why in unfit.items())
+        or None,
     )
     url.publish(
         {links.PERIOD: period, links.METRIC: metric, links.ROWS: str(rows) if rows else None}
     )
     if period == ROWS:
-        return Controls(WindowPlan(rows=rows), metric)
+        return _within_reach(selection, Controls(WindowPlan(rows=rows), metric))
     if period != "hour":
-        return Controls(WindowPlan(period), metric)
+        return _within_reach(selection, Controls(WindowPlan(period), metric))
     start = max(selection.start, selection.end - dt.timedelta(days=HOURLY_DAYS))
     note = (
         f"Hourly windows cover {start:%Y-%m-%d} → {selection.label.split(' → ')[1]}, "
         f"the last {HOURLY_DAYS} days at most of the sidebar's production window."
     )
     return Controls(WindowPlan("hour", start=start, end=selection.end), metric, note)
+
+
+def _within_reach(selection: Selection, choice: Controls) -> Controls:
+    """``choice``, unless it cuts more windows than a chart can show: then say so and stop
+    (a link with ``rows=100`` would otherwise compute thousands of bootstraps)."""
+    count = len(data.windows(selection.db, selection.model, choice.plan))
+    if count > MAX_WINDOWS:
+        st.warning(
+            f"{count:,} windows is more than a chart can show ({MAX_WINDOWS:,} at most): "
+            "choose a longer period or more rows per window."
+        )
+        st.stop()
+    return choice
 
 
 def realized(selection: Selection, choice: Controls) -> PerformanceResult:
@@ -207,8 +249,9 @@ def window_picker(result: PerformanceResult) -> WindowPerformance | None:
     if not shown:
         return None
     starts = [w.window.start for w in shown]
-    labelled = [w for w in shown if w.status == "ok"]
-    fallback = (labelled or shown)[-1].window.start
+    first = default_window(shown)
+    assert first is not None  # shown is not empty
+    fallback = first.window.start
     url.seed(WINDOW_KEY, links.WINDOW, starts, fallback, text=_moment_text)
     by_start = {w.window.start: w for w in shown}
     start = st.selectbox(
@@ -270,6 +313,17 @@ def window_table(result: PerformanceResult, window: WindowPerformance) -> pd.Dat
             }
         )
     return pd.DataFrame(rows)
+
+
+def _target(selection: Selection) -> ColumnStats | None:
+    """The target's range over the reference, read once per session, database version and
+    model (a regressor's MAPE depends on it)."""
+    key = ("performance_target", selection.db, selection.model)
+    memo: dict[object, ColumnStats | None] = st.session_state.setdefault("performance_memo", {})
+    if key not in memo:
+        memo.clear()  # one model at a time: the memo stays small
+        memo[key] = target_stats(selection.db.store, selection.model)
+    return memo[key]
 
 
 def _moment_text(moment: object) -> str:

@@ -15,7 +15,7 @@ import streamlit as st
 from monitoring.report import links
 from monitoring.store.connection import Store
 from monitoring.timeutil import naive_utc, span_label
-from ui import data
+from ui import data, url
 from ui.data import Db
 from ui.text import md
 
@@ -41,9 +41,9 @@ class Selection:
 
 def render_sidebar(store: Store) -> Selection | None:
     """Draw the sidebar and return the current selection (``None`` without models)."""
+    url.keep()  # before any page draws: the choices of the page this run may be leaving
     db = Db(str(store.path), store.data_version())
     names = [o.spec.name for o in data.overviews(db)]
-    st.sidebar.title("Driftwatch")
     if not names:
         st.sidebar.info(f"No models in {md(db.path)} yet.")
         st.session_state[SELECTION_KEY] = None
@@ -101,6 +101,9 @@ def _window_from_link(
         st.sidebar.warning(
             f"The link's window {md(repr(start_text))} → {md(repr(stop_text))} is not two dates."
         )
+        return None
+    if start > stop:
+        st.sidebar.warning(f"The link's window {start} → {stop} ends before it starts.")
         return None
     if not first <= start <= stop <= last:
         st.sidebar.warning(f"The link's window {start} → {stop} is outside {first} → {last}.")

@@ -26,6 +26,7 @@ from monitoring.drift.config import (
     DriftConfig,
 )
 from monitoring.drift.detectors import MULTIVARIATE
+from monitoring.performance.applicable import online_column, readable_plan
 from monitoring.performance.metrics import headline_metric
 from monitoring.report import links
 from monitoring.report.figures import heatmap
@@ -53,6 +54,7 @@ MAX_WINDOWS = 1_500
 DEFAULT_ROWS = 5_000
 ROWS_RANGE = (100, 1_000_000)
 BASELINES = ("whole", "seasonal", "rolling:4", "rolling:12")
+MIN_ROWS = 100  # rows a window should hold on average, for the default period
 
 
 @dataclass(frozen=True)
@@ -71,14 +73,19 @@ def ask(selection: Selection) -> TimelineQuestion:
     assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
     first, last = summary.first.date(), summary.last.date()
     detectors = (NO_MULTIVARIATE, *MULTIVARIATE)
-    url.seed("timeline_period", links.PERIOD, (*PERIODS, ROWS), "week")
+    # Open on a cut with a readable number of windows, each with enough rows to judge.
+    readable = readable_plan(summary.first, summary.last, summary.rows, MIN_ROWS, ROWS_RANGE)
+    url.seed("timeline_period", links.PERIOD, (*PERIODS, ROWS), readable.period or ROWS)
     url.seed("timeline_multivariate", links.DETECTOR, detectors, NO_MULTIVARIATE)
-    url.seed_number("timeline_rows", links.ROWS, *ROWS_RANGE, DEFAULT_ROWS)
+    url.seed_number("timeline_rows", links.ROWS, *ROWS_RANGE, readable.rows or DEFAULT_ROWS)
     spec = summary.spec
     baselines = tuple(dict.fromkeys((spec.baseline, *BASELINES)))  # the spec's own comes first
     url.seed("timeline_baseline", links.BASELINE, baselines, spec.baseline)
     url.seed("timeline_rule", links.RULE, RULES, "calibrated")
-    st.session_state.setdefault("timeline_range", (first, last))
+    url.seed("timeline_correction", links.CORRECTION, CORRECTIONS, "bonferroni")
+    url.seed_dates(
+        "timeline_range", links.RANGE_FROM, links.RANGE_TO, (first, last), bounds=(first, last)
+    )
     cut, size, days, against, detector = st.columns([1, 1, 2, 2, 1])
     period = cut.selectbox(
         "Window",
@@ -121,6 +128,7 @@ def ask(selection: Selection) -> TimelineQuestion:
     lo, hi = (
         (picked[0], picked[-1]) if isinstance(picked, tuple | list) and picked else (first, last)
     )
+    whole = (lo, hi) == (first, last)
     url.publish(
         {
             links.PERIOD: period,
@@ -128,6 +136,9 @@ def ask(selection: Selection) -> TimelineQuestion:
             links.DETECTOR: None if multivariate == NO_MULTIVARIATE else multivariate,
             links.BASELINE: None if baseline == spec.baseline else baseline,
             links.RULE: None if rule == "calibrated" else rule,
+            links.CORRECTION: None if how == "bonferroni" else how,
+            links.RANGE_FROM: None if whole else lo.isoformat(),
+            links.RANGE_TO: None if whole else hi.isoformat(),
         }
     )
     plan = WindowPlan(
@@ -327,11 +338,34 @@ def multivariate_chart(selection: Selection, result: Timeline, q: TimelineQuesti
 
 
 def online_section(selection: Selection) -> None:
-    """The online detector, record by record after the reference, on demand."""
+    """The online detector, record by record after the reference, on demand.
+
+    It opens on a column whose values do not follow the order records arrive
+    in (:func:`~monitoring.performance.applicable.online_column`); a link's
+    ``online=COLUMN`` opens it running on that column.
+    """
     numeric = data.overview(selection.db, selection.model).spec.numeric_features
-    with st.expander("Online detector (record by record after the reference)"):
+    if not numeric:
+        return
+    url.seed("timeline_online_column", links.ONLINE, numeric, _online_default(selection))
+    url.seed_flag("timeline_online_run", links.ONLINE, lambda v: v in numeric)
+    running = bool(st.session_state["timeline_online_run"])
+    # A key keeps the expander's own state: without one, drawing the result under the toggle
+    # made it a new element, which Streamlit draws collapsed.
+    with st.expander(
+        "Online detector (record by record after the reference)",
+        expanded=running,
+        key="timeline_online_open",
+    ):
         column = st.selectbox("Column", numeric, key="timeline_online_column")
-        if st.toggle("Run the online detector", key="timeline_online_run"):
+        running = st.toggle("Run the online detector", key="timeline_online_run")
+        url.publish({links.ONLINE: str(column) if running else None})
+        st.caption(
+            "It reads the records after the reference one at a time and stops at the first "
+            "detection. ERT (expected run time): without drift, a false alarm comes on average "
+            "once every that many records."
+        )
+        if running:
             with st.spinner("Streaming records through the online detector…"):
                 report = data.online(selection.db, selection.model, column)
             show_figure(figures.online_figure(report), f"{selection.model}_online_{column}")
@@ -345,6 +379,18 @@ def _view_key(selection: Selection, result: Timeline) -> Hashable:
 
 def _cut(result: Timeline) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
     return tuple((w.start, w.end) for w in result.windows)
+
+
+def _online_default(selection: Selection) -> str:
+    """The online detector's first column, found once per session, database version and
+    model (it reads the reference in time order)."""
+    key = ("timeline_online", selection.db, selection.model)
+    memo: dict[object, str | None] = st.session_state.setdefault("timeline_memo", {})
+    if key not in memo:
+        memo.clear()  # one model at a time: the memo stays small
+        memo[key] = online_column(selection.db.store, selection.model)
+    spec = data.overview(selection.db, selection.model).spec
+    return memo[key] or spec.numeric_features[0]
 
 
 def _tested_bounds(result: Timeline) -> tuple[Bounds, ...]:

@@ -18,6 +18,7 @@ import streamlit as st
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.report import DriftReport
 from monitoring.errors import MonitoringError
+from monitoring.report import links
 from monitoring.report.tables import neutralise
 from monitoring.schema import ModelSpec
 from monitoring.store import slices
@@ -27,7 +28,7 @@ from monitoring.timeutil import Bounds
 from monitoring.uploads.check import SliceCheck
 from monitoring.uploads.compare import compare_slice
 from monitoring.uploads.slices import inspect, save_checked
-from ui import auth, data
+from ui import auth, data, url
 from ui.confirm import confirmed
 from ui.sidebar import Selection
 from ui.text import md
@@ -131,6 +132,7 @@ def drop_draft(db: data.Db) -> None:
 
 def baseline(selection: Selection, spec: ModelSpec) -> tuple[Bounds, str]:
     """What the slice is compared with: the reference or the sidebar's production window."""
+    url.seed("upload_baseline", links.AGAINST, BASELINES, "reference")
     choice = st.radio(
         "Compare with",
         BASELINES,
@@ -142,6 +144,7 @@ def baseline(selection: Selection, spec: ModelSpec) -> tuple[Bounds, str]:
             else f"the sidebar's production window ({selection.label})"
         ),
     )
+    url.publish({links.AGAINST: None if choice == "reference" else str(choice)})
     if choice == "window":
         return (selection.start, selection.end), selection.label
     return (spec.reference.start, spec.reference.end), "the reference"

@@ -3,7 +3,22 @@
 The app reads these names (``ui/url.py``, the sidebar and each page) and the
 alerts of ``python -m monitoring check`` build their deep links with them,
 so both sides change together. ``from``/``to`` are the sidebar's production
-window (days, both included).
+window (days, both included). A name means the same on every page that reads
+it; the pages that read each one:
+
+- ``period``: how windows are cut (Feature drift: the current window's kind;
+  Timeline and Performance: the window period, or ``rows`` with ``rows=N``).
+- ``window``: the start of the one window a page shows (Feature drift's month,
+  week … ; Performance's "one window"), ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM``.
+- ``slice``: a saved slice by name (Feature drift).
+- ``feature``, ``view`` (``histogram``/``ecdf``): the distribution shown.
+- ``detector``, ``correction``, ``alpha``, ``min_effect``, ``cap``, ``rule``,
+  ``baseline``, ``ref_from``/``ref_to``: the drift question's settings.
+- ``range_from``/``range_to``: the Timeline's date range (days, both included).
+- ``online``: the column the Timeline's online detector runs on (set while it runs).
+- ``metric``: the performance metric.
+- ``against``: what an uploaded file is compared with (``reference``/``window``).
+- ``parts``, ``formats``: what a review pack holds (comma-separated).
 """
 
 from __future__ import annotations
@@ -17,9 +32,11 @@ from monitoring.timeutil import TICK
 DEFAULT_APP_URL = "http://localhost:8501"
 MODEL, FROM, TO = "model", "from", "to"
 PERIOD, ROWS, FEATURE, DETECTOR, CORRECTION = "period", "rows", "feature", "detector", "correction"
-METRIC, WINDOW = "metric", "window"
+METRIC, WINDOW, SLICE, VIEW = "metric", "window", "slice", "view"
 ALPHA, MIN_EFFECT, REF_FROM, REF_TO = "alpha", "min_effect", "ref_from", "ref_to"
-BASELINE, RULE = "baseline", "rule"
+BASELINE, RULE, CAP = "baseline", "rule", "cap"
+RANGE_FROM, RANGE_TO, ONLINE = "range_from", "range_to", "online"
+AGAINST, PARTS, FORMATS = "against", "parts", "formats"
 
 
 TIMELINE, FEATURE_DRIFT, PERFORMANCE = "timeline", "feature_drift", "performance"

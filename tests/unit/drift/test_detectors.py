@@ -192,3 +192,27 @@ def test_preprocessor_scales_on_the_reference_and_flags_unseen_and_missing() -> 
     matrix = encoder.transform(cur)
     assert matrix.tolist() == [[0.0, 0, 0, 1, 0], [0.0, 0, 0, 0, 1]]
     assert encoder.transform(ref)[0, 0] == pytest.approx(-1 / np.std([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize(
+    ("ref_codes", "cur_codes"),
+    [
+        ([0, 2, 0, 2], [0, 2, 3, 3]),  # code 1 declared, held by no reference row; 3 only current
+        ([0, 0, 1, 1], [2, 2, 2, 3]),  # the current window holds only categories never seen
+        ([0, 0, 0, 0], [0, 0, 0, 0]),  # one category on both sides
+    ],
+)
+def test_tabular_counts_only_categories_some_row_holds(
+    ref_codes: list[int], cur_codes: list[int]
+) -> None:
+    """The demo's July crashed here once: chi-squared refuses a category that neither window
+    holds ("expected frequencies has a zero element"); the test runs on the categories seen."""
+    n = 40
+    ref = np.column_stack([A[:n], np.resize(ref_codes, n)])
+    cur = np.column_stack([B[:n], np.resize(cur_codes, n)])
+    result = TabularDetector(categories=((1, 3),)).fit(ref).detect(cur)
+    seen = sorted(set(ref_codes) | set(cur_codes))
+    table = np.array([[np.sum(x[:, 1] == v) for v in seen] for x in (ref, cur)])
+    expected = stats.chi2_contingency(table).pvalue if len(seen) > 1 else 1.0
+    assert result.p_values[1] == pytest.approx(expected, abs=1e-6)
+    assert 0.0 <= result.p_values[1] <= 1.0
