@@ -32,7 +32,7 @@ import os
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ import pandas as pd
 from monitoring.access import Actor
 from monitoring.errors import ModelNotFoundError, StoreError, ValidationError
 from monitoring.schema import ModelSpec
-from monitoring.store import audit, buffer_caps, tables, warm
+from monitoring.store import audit, buffer_caps, tables, turns, warm
 from monitoring.store.reads import Source
 from monitoring.store.sql import abandon, first_row, is_read_only, only_row, quote_ident
 from monitoring.store.tables import IMPORT_COLUMN
@@ -128,9 +128,15 @@ class Store:
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
-        if not created:  # a process that opted in keeps the file open while it is busy
+        if not created:
+            # another process waiting for the file goes first; then, in a process that
+            # opted in, the file stays open while it is busy
+            turns.yield_to_waiters(self.path, lambda: warm.pause(self.path))
             warm.touch(self.path, lambda: _open_waiting_for_lock(self.path))
-        with buffer_caps.tracked(self.path, _open_waiting_for_lock, buffer_cap) as con:
+        with (
+            turns.holding(),
+            buffer_caps.tracked(self.path, _open_waiting_for_lock, buffer_cap) as con,
+        ):
             try:
                 tables.ensure(con, self.path, created)
                 yield con
@@ -332,21 +338,26 @@ def _open_waiting_for_lock(path: Path) -> duckdb.DuckDBPyConnection:
     """Connect, retrying while another process holds the file's write lock."""
     read_only = path.exists() and not _writable(path)
     deadline = time.monotonic() + _LOCK_WAIT_SECONDS
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            text = str(exc)
-            if not read_only and path.exists() and _denied(text):
-                read_only = True  # the file system says what os.access did not
-                continue
-            if "lock" not in text.lower():
+    asked = False
+    with ExitStack() as asking:
+        while True:
+            try:
+                return duckdb.connect(str(path), read_only=read_only)
+            except duckdb.IOException as exc:
+                text = str(exc)
+                if not read_only and path.exists() and _denied(text):
+                    read_only = True  # the file system says what os.access did not
+                    continue
+                if "lock" not in text.lower():
+                    raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+                if time.monotonic() > deadline:
+                    raise StoreError(_busy(path, text)) from exc
+                if not asked:  # the holder is asked to let go (store/turns.py)
+                    asking.enter_context(turns.waiting(path))
+                    asked = True
+                time.sleep(0.1)
+            except duckdb.Error as exc:
                 raise StoreError(f"{path}: cannot open the database: {exc}") from exc
-            if time.monotonic() > deadline:
-                raise StoreError(_busy(path, text)) from exc
-            time.sleep(0.1)
-        except duckdb.Error as exc:
-            raise StoreError(f"{path}: cannot open the database: {exc}") from exc
 
 
 def _writable(path: Path) -> bool:

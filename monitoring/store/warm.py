@@ -107,3 +107,11 @@ def release(path: str | Path) -> None:
         kept = _KEPT.pop(Path(path).resolve(), None)
     if kept is not None:
         kept.close()
+
+
+def pause(path: Path) -> None:
+    """Close the kept connection of ``path`` now, to let a waiting process in; it is kept
+    again from the next operation on (see :mod:`monitoring.store.turns`)."""
+    kept = _KEPT.get(path.resolve())
+    if kept is not None:
+        kept.close()
