@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import data, drift_view, pack_view, page
+from ui import data, drift_question, drift_view, pack_view, page
 from ui.text import md
 
 selection = page.start("Feature drift")
 with page.errors():
     spec = data.overview(selection.db, selection.model).spec
-    question = drift_view.ask(selection, spec)
+    question = drift_question.ask(selection, spec)
     run = st.button("Run drift tests", type="primary", key="drift_run")
     report = drift_view.answer(question, run)
     if report is None:

@@ -1,11 +1,11 @@
 """Timeline: how each feature's drift from the reference develops, window by window."""
 
-from ui import data, page
+from ui import data, page, timeline_question
 from ui import timeline_view as view
 
 selection = page.start("Timeline")
 with page.errors():
-    question = view.ask(selection)
+    question = timeline_question.ask(selection)
     timeline = view.timeline(selection, question)
     notes = data.notes(selection.db.path, selection.model)
     view.counts(timeline)

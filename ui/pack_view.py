@@ -16,7 +16,7 @@ from monitoring.store.slices import SliceInfo, list_slices
 from monitoring.store.windows import PERIODS, Window, WindowPlan
 from monitoring.timeutil import Bounds, span_label
 from ui import data, url
-from ui.drift_view import DriftQuestion, method_choice
+from ui.drift_question import DriftQuestion, method_choice
 from ui.sidebar import Selection
 from ui.text import md
 
