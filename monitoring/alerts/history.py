@@ -30,9 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from monitoring.alert_spec import AlertRule
 from monitoring.alerts.delivery import WebhookResult
 from monitoring.alerts.rules import AlertCheck, RuleOutcome
-from monitoring.schema import AlertRule
 from monitoring.store import alerts as history
 from monitoring.store.alerts import AlertRecord, Attempt, Silence
 from monitoring.store.connection import Store

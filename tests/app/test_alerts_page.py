@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitoring import log_records
-from monitoring.schema import AlertRule, AlertRules
+from monitoring.alert_spec import AlertRule, AlertRules
 from monitoring.store import audit
 from monitoring.store.alerts import get_alert, list_alerts, save_alerts, silences
 from monitoring.store.connection import Store

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from monitoring import log_records
+from monitoring.alert_spec import AlertRules
 from monitoring.cli.main import main
-from monitoring.schema import AlertRules
 from monitoring.store import audit
 from monitoring.store.alerts import AlertRecord, save_alerts, silences
 from monitoring.store.connection import Store
