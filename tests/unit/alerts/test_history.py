@@ -14,8 +14,9 @@ from monitoring.alert_spec import AlertRule, AlertRules
 from monitoring.alerts.delivery import WebhookResult
 from monitoring.alerts.history import Notification, deliver, reconcile
 from monitoring.alerts.rules import AlertCheck, RuleOutcome
-from monitoring.store.alerts import add_silence, list_alerts
+from monitoring.store.alerts import list_alerts
 from monitoring.store.connection import Store
+from monitoring.store.silences import add_silence
 from monitoring.timeline.report import WindowDrift
 from tests.conftest import tiny_records, tiny_spec
 
