@@ -1,13 +1,13 @@
 """The Alerts page: firing alerts across models, silences, the history (keys ``alerts_``).
 
 What ``python -m monitoring check`` opened and resolved is read from the store
-(:mod:`monitoring.store.alerts`) on every run: a handful of rows, and a page
-that must show the newest state. Acknowledging and silencing need the editor
-role (:mod:`monitoring.access`); :func:`acknowledge`, :func:`silence` and
-:func:`unsilence` check it themselves, so hiding their controls is not the
-only guard. Rule names, model names, messages and reasons are user text: in
-Markdown through :func:`ui.text.md`, otherwise in tables, which show text as
-it is.
+(:mod:`monitoring.store.alerts`, ``silences``, ``check_runs``) on every run: a
+handful of rows, and a page that must show the newest state. Acknowledging and
+silencing need the editor role (:mod:`monitoring.access`); :func:`acknowledge`,
+:func:`silence` and :func:`unsilence` check it themselves, so hiding their
+controls is not the only guard. Rule names, model names, messages and reasons
+are user text: in Markdown through :func:`ui.text.md`, otherwise in tables,
+which show text as it is.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import pandas as pd
 import streamlit as st
 
 from monitoring.store import alerts as history
-from monitoring.store.alerts import AlertRecord, Silence
+from monitoring.store import check_runs, silences
+from monitoring.store.alerts import AlertRecord
 from monitoring.store.connection import Store
+from monitoring.store.silences import Silence
 from monitoring.timeutil import span_label, utc_now
 from ui import auth
 from ui.sidebar import Selection
@@ -56,7 +58,7 @@ def firing_summary(selection: Selection) -> None:
 def last_check_text(store: Store, model: str) -> str | None:
     """The Overview's "last check" part: when ``check`` last ran on ``model`` and how it ended,
     as Markdown (``None`` when it never ran)."""
-    run = history.last_check(store, model)
+    run = check_runs.last_check(store, model)
     if run is None:
         return "never run (`python -m monitoring check`, e.g. from cron)"
     ended = CHECK_OUTCOMES.get(run.outcome, md(run.outcome))
@@ -92,7 +94,7 @@ def firing_section(selection: Selection) -> None:
 
 def silences_section(selection: Selection) -> None:
     """The silences in force, with an End button for editors."""
-    found = history.silences(selection.db.store)
+    found = silences.silences(selection.db.store)
     st.subheader(f"Silences ({len(found)})")
     if not found:
         st.caption("Nothing is silenced.")
@@ -175,13 +177,13 @@ def silence(
 ) -> Silence:
     """Silence a model's alerts or one rule's until ``until`` (editors and admins; audited)."""
     actor = auth.require("silence_alert")
-    return history.add_silence(selection.db.store, model, rule, until, reason, actor)
+    return silences.add_silence(selection.db.store, model, rule, until, reason, actor)
 
 
 def unsilence(selection: Selection, silence_id: int) -> Silence:
     """End a silence now (editors and admins; audited)."""
     actor = auth.require("silence_alert")
-    return history.end_silence(selection.db.store, silence_id, actor)
+    return silences.end_silence(selection.db.store, silence_id, actor)
 
 
 def _silence_form(selection: Selection) -> None:
@@ -203,7 +205,7 @@ def _silence_form(selection: Selection) -> None:
             "Reason",
             key="alerts_silence_reason",
             placeholder="e.g. known: new sign-up form, fixed on Monday",
-            help=f"At most {history.MAX_REASON} characters",
+            help=f"At most {silences.MAX_REASON} characters",
         )
         if st.button("Silence", key="alerts_silence"):
             chosen = None if rule == "every rule" else rule

@@ -9,6 +9,6 @@ retries) and writes the history. :func:`last_check` is the newest run of
 life cycle and the webhook schema.
 """
 
-from monitoring.store.alerts import CheckRun, last_check
+from monitoring.store.check_runs import CheckRun, last_check
 
 __all__ = ["CheckRun", "last_check"]

@@ -30,12 +30,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from monitoring.alert_spec import AlertRule
 from monitoring.alerts.delivery import WebhookResult
 from monitoring.alerts.rules import AlertCheck, RuleOutcome
-from monitoring.schema import AlertRule
 from monitoring.store import alerts as history
-from monitoring.store.alerts import AlertRecord, Attempt, Silence
+from monitoring.store import silences
+from monitoring.store.alerts import AlertRecord, Attempt
 from monitoring.store.connection import Store
+from monitoring.store.silences import Silence
 from monitoring.timeline.report import WindowDrift
 from monitoring.timeutil import utc_now
 
@@ -85,7 +87,7 @@ def reconcile(
         if a.pending_event == "resolve"
     ]  # fmt: skip
     open_by_rule = {a.rule: a for a in current}
-    quiet = history.silences(store, model=check.model, now=moment)
+    quiet = silences.silences(store, model=check.model, now=moment)
     written: list[AlertRecord] = []
     due: list[Notification] = []
 

@@ -1,7 +1,7 @@
 """The spec's alert rules on the newest complete windows of a timeline.
 
 :func:`evaluate_alerts` takes each rule of a model's
-:class:`~monitoring.schema.AlertRules` (:meth:`~monitoring.schema.AlertRules.all_rules`)
+:class:`~monitoring.alert_spec.AlertRules` (:meth:`~monitoring.alert_spec.AlertRules.all_rules`)
 and asks, window by window from the newest complete one back, whether it
 *held* (a :class:`Condition`). A rule *fires* when it held on its
 ``for_windows`` newest judged windows in a row; it is *pending* while the run
@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
+from monitoring.alert_spec import AlertRule, AlertRules
 from monitoring.errors import MonitoringError
 from monitoring.performance.realized import WindowPerformance, realized_performance
-from monitoring.schema import AlertRule, AlertRules
 from monitoring.store.connection import Store
 from monitoring.store.windows import WindowPlan
 from monitoring.timeline.report import Timeline, WindowDrift

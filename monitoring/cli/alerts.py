@@ -20,15 +20,8 @@ from monitoring.access import local_process
 from monitoring.alerts.delivery import alert_payload
 from monitoring.cli.options import add_db_option, moment, positive_int, store_of
 from monitoring.report.links import DEFAULT_APP_URL
-from monitoring.store.alerts import (
-    STATES,
-    AlertRecord,
-    Silence,
-    add_silence,
-    end_silence,
-    list_alerts,
-    silences,
-)
+from monitoring.store.alerts import STATES, AlertRecord, list_alerts
+from monitoring.store.silences import Silence, add_silence, end_silence, silences
 from monitoring.timeutil import utc_now
 
 DURATION = re.compile(r"([1-9][0-9]*)([mhdw])")

@@ -26,6 +26,7 @@ import json
 import sys
 from typing import Any
 
+from monitoring.alert_spec import AlertRule
 from monitoring.alerts.delivery import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF,
@@ -43,8 +44,8 @@ from monitoring.drift.config import DriftConfig
 from monitoring.errors import MonitoringError
 from monitoring.report.links import DEFAULT_APP_URL, performance_link, timeline_link
 from monitoring.report.text import verdict_word
-from monitoring.schema import AlertRule
-from monitoring.store.alerts import Attempt, CheckRun, record_check, target_of
+from monitoring.store.alerts import Attempt, target_of
+from monitoring.store.check_runs import CheckRun, record_check
 from monitoring.store.connection import Store
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import DEFAULT_MIN_ROWS, TIMELINE_DETECTORS, run_timeline

@@ -26,41 +26,33 @@ labelled reference rows of a typical window's size when it holds fewer than
 20 windows: a reference week whose error rate wobbles with the weather is not
 concept drift. Both signals are kept: ``significant`` and ``effect``.
 :mod:`monitoring.performance.diagnosis` combines the outcome with the
-covariate-drift verdicts.
+covariate-drift verdicts. The errors per window come from
+:mod:`monitoring.performance.error_sources`, the tests and effects from
+:mod:`monitoring.performance.error_tests`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy.stats import chi2_contingency, fisher_exact, wasserstein_distance
 
 from monitoring.drift import detectors
 from monitoring.drift.calibration import MIN_WINDOWS, score_limits
 from monitoring.errors import MonitoringError
 from monitoring.performance.bands import BLOCKS
-from monitoring.performance.cells import Cells, PlanCells, plan_cells
-from monitoring.performance.metrics import DEFAULT_MIN_LABELLED, Sample, positive_label
-from monitoring.performance.records import Records, labelled_sample, load_records
+from monitoring.performance.cells import PlanCells
+from monitoring.performance.error_sources import ErrorSource
+from monitoring.performance.error_tests import ErrorTest, check_test, error_effect, window_tester
+from monitoring.performance.metrics import DEFAULT_MIN_LABELLED
 from monitoring.schema import Task
-from monitoring.store.aggregates import BinaryCells, binary_rows
 from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.windows import Window, WindowPlan
 
-ErrorTest = Literal["fet", "chi2", "ks", "cvm"]
 ErrorStatus = Literal["ok", "pending", "empty", "too_few"]
-# Which detectors test which errors: 0/1 error indicators, or residuals.
-TESTS: Mapping[str, str] = {
-    "fet": "classification",
-    "chi2": "classification",
-    "ks": "regression",
-    "cvm": "regression",
-}
 DEFAULT_TESTS: dict[str, ErrorTest] = {"binary": "fet", "multiclass": "fet", "regression": "ks"}
 DEFAULT_P_VAL = 0.05
 DEFAULT_MIN_ERROR_CHANGE = 0.02
@@ -162,9 +154,9 @@ def error_drift(
     plan = plan or WindowPlan()
     task = handle.spec.task
     chosen: ErrorTest = test or DEFAULT_TESTS[task]
-    _check_test(chosen, task)
+    check_test(chosen, task)
     ref = handle.spec.reference
-    errors = _ErrorSource(handle, plan, cells)
+    errors = ErrorSource(handle, plan, cells)
     # The plan's windows over the reference partition it: their errors are the reference's.
     own = errors.reference_windows()
     if task == "regression":
@@ -176,7 +168,7 @@ def error_drift(
             f"model {model!r}: the reference has {len(reference)} labelled row(s); testing errors "
             f"needs at least {min_labelled}"
         )
-    test_of = _tester(chosen, p_val, reference)
+    test_of = window_tester(chosen, p_val, reference)
     basis = "fixed"
     if min_effect is not None:
         minimum = min_effect
@@ -214,7 +206,7 @@ def error_drift(
 def _usual_change(
     handle: ModelHandle,
     windows: Sequence[np.ndarray],
-    errors: _ErrorSource,
+    errors: ErrorSource,
     reference: np.ndarray,
     min_labelled: int,
 ) -> tuple[float, str]:
@@ -234,7 +226,7 @@ def _usual_change(
         starts = np.unique(np.linspace(0, len(in_time) - size, BLOCKS).round().astype(int))
         runs = [in_time[a : a + size] for a in starts]
         basis = f"{len(runs)} runs of {size:,} consecutive labelled reference rows"
-    effects = np.array([_effect(task, reference, e) for e in runs])
+    effects = np.array([error_effect(task, reference, e) for e in runs])
     ceiling = 1.0 if task != "regression" else max(1.0, 10 * float(np.max(effects)))
     limits, _ = score_limits({"errors": effects}, {"errors": ceiling}, 1, tied={"errors"})
     threshold = limits["errors"].threshold
@@ -265,7 +257,7 @@ def _window(
         reason = f"{len(errors)} labelled row(s), at least {min_labelled} needed"
         return replace(untested, status="too_few", window_error=float(errors.mean()), reason=reason)
     result = test_of(errors)
-    effect = _effect(task, reference, errors)
+    effect = error_effect(task, reference, errors)
     return replace(
         untested,
         status="ok",
@@ -279,148 +271,5 @@ def _window(
     )
 
 
-def _detector(test: ErrorTest, p_val: float) -> detectors.Detector:
-    """The univariate detector of ``test`` for one column of errors (never updated)."""
-    if test == "chi2":
-        return detectors.ChiSquareDetector(p_val=p_val, categories=(2,))
-    return detectors.detector_class(test)(p_val=p_val)
-
-
 def _default_minimum(task: Task) -> float:
     return DEFAULT_MIN_RESIDUAL_SHIFT if task == "regression" else DEFAULT_MIN_ERROR_CHANGE
-
-
-def _effect(task: Task, reference: np.ndarray, window: np.ndarray) -> float:
-    """Error-rate change (classifiers) or normalised Wasserstein shift of residuals (regressors)."""
-    if task != "regression":
-        return abs(float(window.mean()) - float(reference.mean()))
-    scale = float(reference.std())
-    distance = float(wasserstein_distance(reference, window))
-    return distance / scale if scale > 0 else (0.0 if distance == 0 else math.inf)
-
-
-def _errors(sample: Sample) -> np.ndarray:
-    """Error indicator (classifiers, 0/1) or residual target − prediction (regressors)."""
-    if sample.task == "regression":
-        return np.asarray(sample.y_true - sample.y_pred, dtype=np.float64)
-    return (sample.y_true != sample.y_pred).astype(np.int64)
-
-
-def _check_test(test: str, task: Task) -> None:
-    if test not in TESTS:
-        raise MonitoringError(f"unknown error test {test!r}; valid tests are {list(TESTS)}")
-    family = "regression" if task == "regression" else "classification"
-    if TESTS[test] != family:
-        valid = [name for name, fits in TESTS.items() if fits == family]
-        raise MonitoringError(f"test {test!r} does not fit a {task} model; use one of {valid}")
-
-
-class _ErrorSource:
-    """A model's errors per window: from DuckDB counts for classifiers, from rows for regressors.
-
-    A classifier's errors are 0/1, so a window's are fully told by how many
-    there are: its array is rebuilt from the counts (errors first), which is
-    all the tests and effects read. Only the calibration runs need the
-    reference's errors in time order, and :meth:`in_time` reads them then.
-    """
-
-    def __init__(self, handle: ModelHandle, plan: WindowPlan, cells: PlanCells | None) -> None:
-        self.handle = handle
-        self.plan = plan
-        self.task = handle.spec.task
-        self._cells = cells if cells is not None and cells.plan == plan else None
-        self._records: Records | None = None
-
-    def reference_windows(self) -> list[np.ndarray]:
-        """The errors of each of the plan's windows over the reference."""
-        if self.task != "regression":
-            return [_count_errors(c) for c in self._plan_cells().reference_cells]
-        ref = self.handle.spec.reference
-        return self._from_rows(self.plan.over(ref.start, ref.end).windows(self.handle))
-
-    def range(self) -> tuple[list[Window], list[np.ndarray]]:
-        """The plan's windows over its range and the errors of each."""
-        if self.task != "regression":
-            found = self._plan_cells()
-            return list(found.windows), [_count_errors(c) for c in found.cells]
-        bounds = self.plan.bounds(self.handle)
-        windows = self.plan.over(*bounds).windows(self.handle) if bounds is not None else []
-        return windows, self._from_rows(windows)
-
-    def in_time(self, start: dt.datetime, end: dt.datetime) -> np.ndarray:
-        """The errors of the labelled rows of ``[start, end)`` in time order."""
-        spec = self.handle.spec
-        if spec.task == "binary":
-            rows = binary_rows(self.handle, start, end, positive_label(spec))
-            return (rows.y != rows.d).astype(np.int64)
-        return _errors(labelled_sample(self._rows(start, end), by_score=False))
-
-    def _plan_cells(self) -> PlanCells:
-        if self._cells is None:
-            self._cells = plan_cells(self.handle, self.plan)
-        return self._cells
-
-    def _from_rows(self, windows: Sequence[Window]) -> list[np.ndarray]:
-        if not windows:
-            return []
-        records = self._rows(windows[0].start, windows[-1].end)
-        return [_errors(labelled_sample(records.between(w.start, w.end))) for w in windows]
-
-    def _rows(self, start: dt.datetime, end: dt.datetime) -> Records:
-        if self._records is None or not self._records.covers(start, end):
-            self._records = load_records(self.handle, start, end)
-        return self._records.between(start, end)
-
-
-def _count_errors(cells: Cells) -> np.ndarray:
-    """A window's 0/1 errors rebuilt from its cells: how many are wrong, how many right."""
-    if isinstance(cells, BinaryCells):
-        known = (cells.y >= 0) & (cells.d >= 0)
-        wrong = int(cells.n[known & (cells.y != cells.d)].sum())
-        total = int(cells.n[known].sum())
-    else:
-        wrong = int(cells.n[cells.target != cells.prediction].sum())
-        total = int(cells.n.sum())
-    return np.repeat(np.array([1, 0], dtype=np.int64), [wrong, total - wrong])
-
-
-def _tester(
-    test: ErrorTest, p_val: float, reference: np.ndarray
-) -> Callable[[np.ndarray], detectors.DetectorResult]:
-    """The test of a window's errors against ``reference``.
-
-    Residuals go through the detector catalogue (Alibi Detect's KSDrift or
-    CVMDrift). 0/1 errors are tested on their 2 × 2 table of counts with the
-    calls Alibi Detect's FETDrift and ChiSquareDrift make (scipy's
-    ``fisher_exact``, two-sided, and ``chi2_contingency``, whose statistic and
-    p-value ChiSquareDrift keeps in float32); the tests hold the two equal.
-    Importing Alibi Detect (and PyTorch) costs seconds and hundreds of MB
-    that a count does not need.
-    """
-    if TESTS[test] == "regression":
-        return _detector(test, p_val).fit(reference).detect
-    n_ref, k_ref = len(reference), int(reference.sum())
-    meta = detectors.CATALOGUE[test]
-
-    def detect(errors: np.ndarray) -> detectors.DetectorResult:
-        n, k = len(errors), int(errors.sum())
-        if test == "fet":
-            table = np.array([[k, k_ref], [n - k, n_ref - k_ref]])
-            statistic, p = fisher_exact(table, alternative="two-sided")
-        else:
-            table = np.array([[n_ref - k_ref, k_ref], [n - k, k]])
-            chi2, p_chi2, _, _ = chi2_contingency(table)
-            statistic, p = np.float32(chi2), np.float32(p_chi2)
-        return detectors.DetectorResult(
-            detector=meta.name,
-            is_drift=bool(p < p_val),
-            p_values=(float(p),),
-            statistics=(float(statistic),),
-            statistic_name=meta.statistic_name,
-            threshold=p_val,
-            distance_threshold=None,
-            n_reference=n_ref,
-            n_current=n,
-        )
-
-    return detect

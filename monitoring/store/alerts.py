@@ -1,4 +1,4 @@
-"""Alert history, deliveries, silences and check runs in the database.
+"""Alert history and its deliveries in the database.
 
 - ``dw_alerts``: one row per alert, from the run of ``check`` that opened it
   (``state = 'firing'``) to the one that resolved it (``'resolved'``): rule,
@@ -9,14 +9,11 @@
   kept it back: event (``open``, ``repeat``, ``resolve``), attempt number, the
   webhook's scheme and host (never its path, which often holds a token),
   outcome (``sent``, ``failed``, ``silenced``), HTTP status and error.
-- ``dw_silences``: a model, or one rule of it, silenced until a time, with a
-  reason and who set it; ending one early sets ``ended_at``.
-- ``dw_check_runs``: one row per run of ``check``: time, model, the judged
-  window, outcome and exit code (:func:`last_check`).
 
-Silences and acknowledgements are written with their audit row
-(:mod:`monitoring.store.audit`). Every read tolerates a read-only file from
-before these tables existed (it has no alerts).
+Silences are in :mod:`monitoring.store.silences`, the runs of ``check`` in
+:mod:`monitoring.store.check_runs`. Acknowledgements are written with their
+audit row (:mod:`monitoring.store.audit`). Every read tolerates a read-only
+file from before these tables existed (it has no alerts).
 """
 
 from __future__ import annotations
@@ -34,12 +31,11 @@ from monitoring.access import Actor
 from monitoring.errors import MonitoringError
 from monitoring.store import audit
 from monitoring.store.connection import Store
-from monitoring.store.sql import abandon
-from monitoring.timeutil import naive_utc, utc_now
+from monitoring.store.sql import abandon, table_exists
+from monitoring.timeutil import utc_now
 
 AlertState = Literal["firing", "resolved"]
 STATES: tuple[str, ...] = ("firing", "resolved")
-MAX_REASON = 200
 SHOWN = 500
 
 _ALERT_COLUMNS = (
@@ -94,50 +90,11 @@ class Attempt:
     at: dt.datetime = field(default_factory=utc_now)
 
 
-@dataclass(frozen=True)
-class Silence:
-    """A model (``rule is None``) or one of its rules silenced until ``until`` (naive UTC)."""
-
-    id: int
-    model: str
-    rule: str | None
-    until: dt.datetime
-    reason: str
-    created_by: str
-    created_at: dt.datetime
-    ended_at: dt.datetime | None = None
-
-    def active(self, now: dt.datetime) -> bool:
-        """True while it silences: before ``until`` and not ended."""
-        return self.ended_at is None and now < self.until
-
-    def covers(self, model: str, rule: str, now: dt.datetime) -> bool:
-        """True when it silences ``rule`` of ``model`` at ``now``."""
-        return self.active(now) and self.model == model and self.rule in (None, rule)
-
-
-@dataclass(frozen=True)
-class CheckRun:
-    """One run of ``check``: when, on which model and window, how it ended."""
-
-    model: str
-    ran_at: dt.datetime
-    window_start: dt.datetime | None
-    window_end: dt.datetime | None
-    outcome: str
-    exit_code: int
-    firing: int
-    message: str = ""
-
-
 def target_of(url: str) -> str:
     """A webhook as the history names it: scheme and host, never the path (it may hold a
     token)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
-
-
-# --------------------------------------------------------------------------- alerts
 
 
 def save_alerts(
@@ -192,7 +149,7 @@ def list_alerts(
     """
     if state not in (*STATES, "all"):
         raise MonitoringError(f"unknown alert state {state!r}; use firing, resolved or all")
-    if not _exists(store, "dw_alerts"):
+    if not table_exists(store, "dw_alerts"):
         return []
     with store.connect() as con:
         rows = con.execute(
@@ -214,7 +171,7 @@ def get_alert(store: Store, alert_id: str) -> AlertRecord:
         No alert has that id.
     """
     found = []
-    if _exists(store, "dw_alerts"):
+    if table_exists(store, "dw_alerts"):
         with store.connect() as con:
             found = con.execute(
                 f"SELECT {_ALERT_COLUMNS} FROM dw_alerts WHERE id = ?", [alert_id]
@@ -254,7 +211,7 @@ def acknowledge(store: Store, alert_id: str, actor: Actor) -> AlertRecord:
 
 def deliveries(store: Store, alert_id: str | None = None, limit: int = SHOWN) -> list[Attempt]:
     """Delivery attempts (of one alert, or of all), newest first."""
-    if not _exists(store, "dw_alert_deliveries"):
+    if not table_exists(store, "dw_alert_deliveries"):
         return []
     with store.connect() as con:
         rows = con.execute(
@@ -270,142 +227,3 @@ def _alert(row: tuple[Any, ...]) -> AlertRecord:
     values = list(row)
     values[6] = json.loads(values[6])
     return AlertRecord(*values)
-
-
-# --------------------------------------------------------------------------- silences
-
-
-def add_silence(
-    store: Store,
-    model: str,
-    rule: str | None,
-    until: dt.datetime,
-    reason: str,
-    actor: Actor,
-) -> Silence:
-    """Silence ``rule`` of ``model`` (``None``: all its rules) until ``until`` (audited).
-
-    Raises
-    ------
-    MonitoringError
-        An unknown model or rule (the model's rules are listed), a time not in
-        the future, an empty reason or one longer than :data:`MAX_REASON`.
-    """
-    spec = store.model(model).spec
-    names = [r.name for r in spec.alerts.all_rules()]
-    if rule is not None and rule not in names:
-        raise MonitoringError(f"model {model!r} has no alert rule {rule!r}; its rules are {names}")
-    moment = naive_utc(until)
-    now = utc_now()
-    if moment <= now:
-        raise MonitoringError(f"a silence needs an end in the future; {moment} is not after {now}")
-    clean = " ".join(reason.split())
-    if not clean:
-        raise MonitoringError("a silence needs a reason")
-    if len(clean) > MAX_REASON:
-        raise MonitoringError(f"a reason has at most {MAX_REASON} characters; this one has "
-                              f"{len(clean):,}")  # fmt: skip
-    with store.connect() as con:
-        con.begin()
-        try:
-            row = con.execute(
-                "INSERT INTO dw_silences VALUES (nextval('dw_silence_ids'), ?, ?, ?, ?, ?, ?, "
-                "NULL) RETURNING id",
-                [model, rule, moment, clean, actor.user, now],
-            ).fetchall()
-            audit.record(con, actor, "silence_alert", model, _described(rule, moment, clean))
-            con.commit()
-        except BaseException:
-            abandon(con)
-            raise
-    return Silence(int(row[0][0]), model, rule, moment, clean, actor.user, now)
-
-
-def end_silence(store: Store, silence_id: int, actor: Actor) -> Silence:
-    """End a silence now (audited).
-
-    Raises
-    ------
-    MonitoringError
-        No silence has that id, or it has ended already.
-    """
-    found = [s for s in silences(store, active_only=False) if s.id == silence_id]
-    now = utc_now()
-    if not found:
-        raise MonitoringError(f"no silence with id {silence_id}")
-    if not found[0].active(now):
-        raise MonitoringError(f"silence {silence_id} has ended already")
-    old = found[0]
-    with store.connect() as con:
-        con.begin()
-        try:
-            con.execute("UPDATE dw_silences SET ended_at = ? WHERE id = ?", [now, silence_id])
-            audit.record(con, actor, "silence_alert", old.model,
-                         "ended " + _described(old.rule, old.until, old.reason))  # fmt: skip
-            con.commit()
-        except BaseException:
-            abandon(con)
-            raise
-    return Silence(old.id, old.model, old.rule, old.until, old.reason, old.created_by,
-                   old.created_at, now)  # fmt: skip
-
-
-def silences(
-    store: Store,
-    model: str | None = None,
-    active_only: bool = True,
-    now: dt.datetime | None = None,
-) -> list[Silence]:
-    """Silences (of ``model``, or all), newest first; only those active at ``now`` (default:
-    now) unless ``active_only`` is false."""
-    if not _exists(store, "dw_silences"):
-        return []
-    moment = now or utc_now()
-    with store.connect() as con:
-        rows = con.execute(
-            "SELECT id, model, rule, until, reason, created_by, created_at, ended_at "
-            "FROM dw_silences WHERE ($model IS NULL OR model = $model) "
-            "AND (NOT $active OR (ended_at IS NULL AND until > $now)) ORDER BY id DESC",
-            {"model": model, "active": active_only, "now": moment},
-        ).fetchall()
-    return [Silence(int(r[0]), *r[1:]) for r in rows]
-
-
-def _described(rule: str | None, until: dt.datetime, reason: str) -> str:
-    what = f"rule {rule!r}" if rule else "every rule"
-    return f"silence of {what} until {until:%Y-%m-%d %H:%M}: {reason!r}"
-
-
-# --------------------------------------------------------------------------- check runs
-
-
-def record_check(store: Store, run: CheckRun) -> None:
-    """Add one run of ``check``."""
-    with store.connect() as con:
-        con.execute(
-            "INSERT INTO dw_check_runs VALUES (nextval('dw_check_ids'), ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run.model, run.ran_at, run.window_start, run.window_end, run.outcome,
-             run.exit_code, run.firing, run.message],
-        )  # fmt: skip
-
-
-def last_check(store: Store, model: str) -> CheckRun | None:
-    """The newest run of ``check`` on ``model``, ``None`` when it never ran.
-
-    ``outcome`` is ``ok``, ``firing``, ``undelivered``, ``untested`` or
-    ``error``, with the exit code of the same meaning (``docs/alerts.md``).
-    """
-    if not _exists(store, "dw_check_runs"):
-        return None
-    with store.connect() as con:
-        rows = con.execute(
-            "SELECT model, ran_at, window_start, window_end, outcome, exit_code, firing, message "
-            "FROM dw_check_runs WHERE model = ? ORDER BY id DESC LIMIT 1",
-            [model],
-        ).fetchall()
-    return CheckRun(*rows[0]) if rows else None
-
-
-def _exists(store: Store, table: str) -> bool:
-    found = store.query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = ?", [table])
-    return bool(found["n"].iloc[0])

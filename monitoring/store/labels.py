@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from monitoring.schema import DEFAULT_POSITIVE_LABEL, ModelSpec
-from monitoring.store.values import examples
+from monitoring.store.value_findings import examples
 
 _EXAMPLES = 3
 # Past this many distinct values in a batch, their first rows are found by sorting.

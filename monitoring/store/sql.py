@@ -7,9 +7,12 @@ through :func:`quote_ident`; values are always parameters, never text.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:  # connection imports this module
+    from monitoring.store.connection import Store
 
 
 def quote_ident(name: str) -> str:
@@ -44,3 +47,9 @@ def only_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     row = first_row(result)
     assert row is not None, "an aggregate query returns one row"
     return row
+
+
+def table_exists(store: Store, table: str) -> bool:
+    """True when the file has ``table``: a read-only file may predate the newer tables."""
+    found = store.query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = ?", [table])
+    return bool(found["n"].iloc[0])

@@ -149,7 +149,8 @@ CREATE TABLE IF NOT EXISTS dw_audit (
     object VARCHAR NOT NULL
 );
 -- Alerts (store/alerts.py): one row per alert from its opening to its resolution; the
--- deliveries tried for it; silences; and one row per run of `check`.
+-- deliveries tried for it; silences (store/silences.py); and one row per run of `check`
+-- (store/check_runs.py).
 CREATE TABLE IF NOT EXISTS dw_alerts (
     id VARCHAR PRIMARY KEY,
     model VARCHAR NOT NULL,

@@ -18,61 +18,32 @@ kind of wrong value is counted over every batch with the first example rows
 of the file, and a column says one kind, the same one it would say for the
 whole column at once. The timestamp format is settled on the first batch that
 holds dates (a day/month order that batch leaves open is settled by scanning
-the column, when the caller can re-read it). Clean Arrow batches of the usual
-types are typed without pandas (:meth:`ColumnTyper.feed_arrow`); anything
-else goes through the pandas rules, which alone word the messages.
+the column, when the caller can re-read it): that part is
+:mod:`monitoring.store.timestamp_typing`, the findings and their example rows
+:mod:`monitoring.store.value_findings`. Clean Arrow batches of the usual types
+are typed without pandas (:meth:`ColumnTyper.feed_arrow`); anything else goes
+through the pandas rules, which alone word the messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.tseries.api import guess_datetime_format
 
 from monitoring.schema import ModelSpec
 from monitoring.store.files import MAX_CELL_CHARS
+from monitoring.store.timestamp_typing import TimestampTyper
+from monitoring.store.value_findings import EXAMPLES, NESTED, Finding, short, shown
 
-_EXAMPLES = 3
-_NESTED = (dict, list, tuple, set, np.ndarray)
 # What pandas infers for a column of plain values; lists and dicts infer as "mixed".
 _FLAT = frozenset(
     {"string", "empty", "integer", "floating", "decimal", "boolean", "datetime", "date", "bytes"}
 )
-_ISO = "ISO8601"
 _ARROW_TYPES = {"TIMESTAMP": pa.timestamp("us"), "DOUBLE": pa.float64(), "VARCHAR": pa.string()}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One kind of wrong value in a column: how many, and the first example rows.
-
-    The message is ``head + count + middle + examples + tail`` (without the
-    count when ``counted`` is false). ``rank`` orders the kinds of one column:
-    the lowest found is the one said.
-    """
-
-    rank: int
-    head: str
-    middle: str = ""
-    tail: str = ""
-    count: int = 0
-    shown: tuple[str, ...] = ()
-    counted: bool = True
-
-    def merged(self, later: Finding) -> Finding:
-        """This finding and the same kind found in a later batch."""
-        return replace(
-            self, count=self.count + later.count, shown=(self.shown + later.shown)[:_EXAMPLES]
-        )
-
-    def message(self) -> str:
-        count = str(self.count) if self.counted else ""
-        return f"{self.head}{count}{self.middle}{', '.join(self.shown)}{self.tail}"
 
 
 def arrow_type(spec: ModelSpec, column: str) -> pa.DataType:
@@ -89,11 +60,6 @@ def convert_column(values: pd.Series, column: str, spec: ModelSpec) -> tuple[pd.
     typer = ColumnTyper(column, spec)
     typed = typer.feed(values, 0)
     return typed, typer.problem()
-
-
-def examples(values: pd.Series, mask: pd.Series | np.ndarray, offset: int = 0) -> str:
-    """``row 3: 'x', row 7: 'y'`` for the first few rows where ``mask`` holds."""
-    return ", ".join(_shown(values, mask, offset))
 
 
 class ColumnTyper:
@@ -113,11 +79,8 @@ class ColumnTyper:
         self.sql_type = spec.sql_type(column)
         self.probability = spec.columns()[column] == "score"
         self.arrow_type = _ARROW_TYPES[self.sql_type]
-        self._rescan = rescan
-        self._format: str | None = None  # timestamps: ISO8601, a strftime format, or None
-        self._first = ""  # the first date, for messages
-        self._decided = False
         self._findings: dict[str, Finding] = {}
+        self._dates = TimestampTyper(column, self._add, rescan)
 
     def problem(self) -> str | None:
         """The message of the kind of wrong value to say, or ``None``: every value fits."""
@@ -133,7 +96,7 @@ class ColumnTyper:
             self._add("nested", nested)
             return values
         if self.sql_type == "TIMESTAMP":
-            return self._timestamps(values, offset)
+            return self._dates.feed(values, offset)
         if self.sql_type == "DOUBLE":
             return self._numbers(values, offset)
         return self._text(values, offset)
@@ -166,110 +129,6 @@ class ColumnTyper:
         earlier = self._findings.get(kind)
         self._findings[kind] = finding if earlier is None else earlier.merged(finding)
 
-    # ----------------------------------------------------------------------- timestamps
-
-    def _timestamps(self, values: pd.Series, offset: int) -> pd.Series:
-        column = self.column
-        if pd.api.types.is_datetime64_any_dtype(values):
-            parsed = values
-        else:
-            parsed = self._parse_dates(values.astype("string"), offset)
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-        missing = parsed.isna()
-        if missing.any():
-            self._add(
-                "missing",
-                Finding(
-                    3,
-                    f"column {column!r} (timestamp): ",
-                    " value(s) are missing or not dates, e.g. ",
-                    count=int(missing.sum()),
-                    shown=_shown(values, missing, offset),
-                ),
-            )
-        return parsed.astype("datetime64[us]")
-
-    def _parse_dates(self, text: pd.Series, offset: int) -> pd.Series:
-        """Dates in ISO 8601, or all in the one format the values allow; else what is wrong."""
-        column = self.column
-        iso = None
-        if not self._decided and text.notna().any():
-            iso = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-            self._decide(text, iso)
-        if self._format is None or self._format == _ISO:
-            if iso is None:
-                iso = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-            failed = iso.isna() & text.notna()
-            if self._format == _ISO and failed.any():  # some ISO 8601, some not: other formats?
-                other = pd.to_datetime(
-                    text.where(failed), errors="coerce", utc=True, format="mixed"
-                )
-                mixed = failed & other.notna()
-                if mixed.any():
-                    self._add(
-                        "mixed",
-                        Finding(
-                            1,
-                            f"column {column!r} (timestamp): ",
-                            " value(s) are in another format than the ISO 8601 dates of the "
-                            "other rows, e.g. ",
-                            "; write every timestamp in one format (ISO 8601: 2024-04-03 12:30:00)",
-                            count=int(mixed.sum()),
-                            shown=_shown(text, mixed, offset),
-                        ),
-                    )
-            return iso  # with no format at all, the values are not dates: said as missing
-        parsed = pd.to_datetime(text, errors="coerce", utc=True, format=self._format)
-        off = parsed.isna() & text.notna()
-        if off.any():
-            self._add(
-                "mismatch",
-                Finding(
-                    2,
-                    f"column {column!r} (timestamp): ",
-                    f" value(s) do not match the format of row 1 ({self._first!r}, "
-                    f"{self._format}) or are not dates, e.g. ",
-                    "; write every timestamp in one format",
-                    count=int(off.sum()),
-                    shown=_shown(text, off, offset),
-                ),
-            )
-        return parsed
-
-    def _decide(self, text: pd.Series, iso: pd.Series) -> None:
-        """Settle the format from the first batch holding dates (module docstring)."""
-        self._decided = True
-        if iso.notna().any():
-            self._format = _ISO
-            return
-        first = str(text.dropna().iloc[0])
-        self._first = first
-        formats = sorted(
-            {f for f in (guess_datetime_format(first, dayfirst=d) for d in (False, True)) if f}
-        )
-        if not formats:
-            return  # not dates: every value is said as missing or not a date
-        fits = _fitting(text, formats)
-        names, differ = list(fits), len(fits) > 1 and _differ(fits)
-        if differ and self._rescan is not None:  # later rows may hold a day after the 12th
-            names, differ = _fitting_everywhere(self._rescan(), formats)
-        if differ:
-            self._add(
-                "ambiguous",
-                Finding(
-                    1,
-                    f"column {self.column!r} (timestamp): the dates can be read day-first or "
-                    f"month-first (e.g. row 1: {first!r}); write them as ISO 8601 (2024-04-03) "
-                    f"or with a day after the 12th in the file",
-                    counted=False,
-                ),
-            )
-            return  # typed as NaT, never written: the file is refused
-        self._format = names[0] if names else formats[0]
-
-    # ----------------------------------------------------------------------- numbers and text
-
     def _numbers(self, values: pd.Series, offset: int) -> pd.Series:
         column = self.column
         if pd.api.types.is_bool_dtype(values):
@@ -284,7 +143,7 @@ class ColumnTyper:
                     f"column {column!r}: ",
                     " value(s) are not numbers, e.g. ",
                     count=int(bad.sum()),
-                    shown=_shown(values, bad, offset),
+                    shown=shown(values, bad, offset),
                 ),
             )
         infinite = np.isinf(numbers)
@@ -295,7 +154,7 @@ class ColumnTyper:
                     2,
                     f"column {column!r}: infinite value(s), e.g. ",
                     counted=False,
-                    shown=_shown(values, infinite, offset),
+                    shown=shown(values, infinite, offset),
                 ),
             )
         if self.probability:
@@ -308,7 +167,7 @@ class ColumnTyper:
                         f"column {column!r} (score): ",
                         " probability value(s) outside [0, 1], e.g. ",
                         count=int(outside.sum()),
-                        shown=_shown(values, outside, offset),
+                        shown=shown(values, outside, offset),
                     ),
                 )
         return numbers
@@ -330,12 +189,12 @@ class ColumnTyper:
                     f"column {column!r}: ",
                     " value(s) hold a NUL character, which would cut them short, e.g. ",
                     count=int(nul.sum()),
-                    shown=_shown(text.map(_short, na_action="ignore"), nul, offset),
+                    shown=shown(text.map(short, na_action="ignore"), nul, offset),
                 ),
             )
         long = (text.str.len() > MAX_CELL_CHARS).fillna(False).astype(bool)
         if long.any():
-            rows = np.flatnonzero(long.to_numpy())[:_EXAMPLES]
+            rows = np.flatnonzero(long.to_numpy())[:EXAMPLES]
             self._add(
                 "long",
                 Finding(
@@ -348,33 +207,6 @@ class ColumnTyper:
                 ),
             )
         return out
-
-
-def _fitting(text: pd.Series, formats: list[str]) -> dict[str, pd.Series]:
-    """The formats (in order) that read every value of ``text``, with their readings."""
-    fits = {}
-    for candidate in formats:
-        parsed = pd.to_datetime(text, errors="coerce", utc=True, format=candidate)
-        if not (parsed.isna() & text.notna()).any():
-            fits[candidate] = parsed
-    return fits
-
-
-def _differ(fits: dict[str, pd.Series]) -> bool:
-    first = next(iter(fits.values()))
-    return not all(p.equals(first) for p in fits.values())
-
-
-def _fitting_everywhere(batches: Iterable[pd.Series], formats: list[str]) -> tuple[list[str], bool]:
-    """The formats that read every value of every batch, and whether their readings differ."""
-    fits, differ = list(formats), False
-    for raw in batches:
-        readings = _fitting(raw.reset_index(drop=True).astype("string"), fits)
-        fits = list(readings)
-        differ = differ or (len(readings) > 1 and _differ(readings))
-        if len(fits) < 2:
-            return fits, False
-    return fits, differ
 
 
 def _fast(values: pa.Array, sql_type: str, probability: bool) -> pa.Array | None:
@@ -417,7 +249,7 @@ def _nested(values: pd.Series, column: str, offset: int) -> Finding | None:
         return None
     if pd.api.types.infer_dtype(values, skipna=True) in _FLAT:  # fast: no per-value check
         return None
-    nested = values.map(lambda v: isinstance(v, _NESTED))
+    nested = values.map(lambda v: isinstance(v, NESTED))
     if not nested.any():
         return None
     return Finding(
@@ -426,16 +258,5 @@ def _nested(values: pd.Series, column: str, offset: int) -> Finding | None:
         " value(s) are nested (lists, structs or maps), e.g. ",
         "; a cell must hold one value",
         count=int(nested.sum()),
-        shown=_shown(values.map(_short), nested, offset),
+        shown=shown(values.map(short), nested, offset),
     )
-
-
-def _shown(values: pd.Series, mask: pd.Series | np.ndarray, offset: int) -> tuple[str, ...]:
-    rows = np.flatnonzero(np.asarray(mask))[:_EXAMPLES]
-    return tuple(f"row {offset + i + 1}: {values.iloc[i]!r}" for i in rows)
-
-
-def _short(value: object) -> object:
-    """A value cut to a readable length for a message."""
-    text = str(value) if isinstance(value, _NESTED) else value
-    return text[:40] + "…" if isinstance(text, str) and len(text) > 40 else text

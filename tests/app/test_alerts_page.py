@@ -15,10 +15,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitoring import log_records
-from monitoring.schema import AlertRule, AlertRules
+from monitoring.alert_spec import AlertRule, AlertRules
 from monitoring.store import audit
-from monitoring.store.alerts import get_alert, list_alerts, save_alerts, silences
+from monitoring.store.alerts import get_alert, list_alerts, save_alerts
 from monitoring.store.connection import Store
+from monitoring.store.silences import silences
 from tests.app.conftest import shown
 from tests.app.test_access_pages import USERS, labels, open_app, signed_in, texts
 from tests.conftest import tiny_records, tiny_spec

@@ -10,12 +10,13 @@ import pytest
 
 from monitoring import log_records
 from monitoring.access import Actor
+from monitoring.alert_spec import AlertRule, AlertRules
 from monitoring.alerts.delivery import WebhookResult
 from monitoring.alerts.history import Notification, deliver, reconcile
 from monitoring.alerts.rules import AlertCheck, RuleOutcome
-from monitoring.schema import AlertRule, AlertRules
-from monitoring.store.alerts import add_silence, list_alerts
+from monitoring.store.alerts import list_alerts
 from monitoring.store.connection import Store
+from monitoring.store.silences import add_silence
 from monitoring.timeline.report import WindowDrift
 from tests.conftest import tiny_records, tiny_spec
 

@@ -19,10 +19,11 @@ import pytest
 
 from monitoring import log_records
 from monitoring.access import Actor
+from monitoring.alert_spec import AlertRule, AlertRules
 from monitoring.cli import check as check_module
-from monitoring.schema import AlertRule, AlertRules
-from monitoring.store.alerts import acknowledge, add_silence, deliveries, list_alerts
+from monitoring.store.alerts import acknowledge, deliveries, list_alerts
 from monitoring.store.connection import Store
+from monitoring.store.silences import add_silence
 from tests.unit.alerts.receiver import Receiver, receiver
 from tests.unit.cli.test_check import check
 from tests.unit.timeline.timeline_data import records, spec

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from monitoring.alert_spec import AlertRule
 from monitoring.alerts.delivery import alert_payload, post_with_retries, slack_payload
 from monitoring.alerts.rules import Condition, _no_data, rule_outcome
 from monitoring.errors import SpecError
-from monitoring.schema import AlertRule, ModelSpec, load_spec
+from monitoring.schema import ModelSpec, load_spec
 from monitoring.timeline.report import WindowDrift
 from tests.unit.cli.test_alerts import alert
 

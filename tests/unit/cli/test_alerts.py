@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from monitoring import log_records
+from monitoring.alert_spec import AlertRules
 from monitoring.cli.main import main
-from monitoring.schema import AlertRules
 from monitoring.store import audit
-from monitoring.store.alerts import AlertRecord, save_alerts, silences
+from monitoring.store.alerts import AlertRecord, save_alerts
 from monitoring.store.connection import Store
+from monitoring.store.silences import silences
 from tests.conftest import tiny_records, tiny_spec
 
 SEEN = dt.datetime(2024, 3, 4, 6, 0)

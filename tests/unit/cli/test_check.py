@@ -11,7 +11,8 @@ import pytest
 
 from monitoring import log_records
 from monitoring.cli.check import add_check_command
-from monitoring.store.alerts import last_check, list_alerts
+from monitoring.store.alerts import list_alerts
+from monitoring.store.check_runs import last_check
 from monitoring.store.connection import Store
 from tests.unit.alerts.receiver import Receiver, receiver
 from tests.unit.timeline.timeline_data import alert_spec, records

@@ -9,7 +9,7 @@ from sklearn import metrics as skm
 from monitoring import log_records
 from monitoring.drift import detectors
 from monitoring.performance.binned import binary_window_metrics, binned_auc
-from monitoring.performance.errors_drift import _tester
+from monitoring.performance.error_tests import window_tester
 from monitoring.performance.estimation import estimate_window, fit_calibration
 from monitoring.performance.expected import estimate_cells, probability_error
 from monitoring.performance.metrics import Sample
@@ -133,7 +133,7 @@ def test_count_tests_equal_alibi_detect_on_the_same_errors(
         else detectors.FETDetector(p_val=0.05)
     )
     alibi = detector.fit(reference).detect(window)
-    counted = _tester(test, 0.05, reference)(window)  # type: ignore[arg-type]
+    counted = window_tester(test, 0.05, reference)(window)  # type: ignore[arg-type]
     assert counted.p_values == pytest.approx(alibi.p_values, rel=1e-12)
     assert counted.statistics == pytest.approx(alibi.statistics, rel=1e-12)
     assert counted.is_drift == alibi.is_drift and counted.threshold == alibi.threshold

@@ -7,7 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from monitoring.schema import AlertRules, ModelSpec
+from monitoring.alert_spec import AlertRules
+from monitoring.schema import ModelSpec
 from tests.conftest import tiny_spec
 
 
