@@ -47,7 +47,11 @@ from monitoring.performance.metrics import (
     MetricValue,
     positive_label,
 )
-from monitoring.performance.resampling import percentile_interval, weighted_auc, window_seed
+from monitoring.performance.resampling import (
+    metric_values,
+    weighted_auc,
+    window_seed,
+)
 from monitoring.schema import ModelSpec
 from monitoring.store.aggregates import BinaryCells, binary_rows
 from monitoring.store.connection import ModelHandle, Store
@@ -195,17 +199,7 @@ def estimate_window(
             for m, values in simulated_metrics(score, predicted, labels).items():
                 if m in draws:
                     draws[m].append(values)
-    out = {}
-    for m in metrics:
-        value = points[m]
-        if value is None:
-            out[m] = MetricValue(m, None, None, None, "undefined", _why_undefined(m), n)
-            continue
-        lo, hi = (
-            percentile_interval(np.concatenate(draws[m]), confidence) if draws[m] else (None, None)
-        )
-        out[m] = MetricValue(m, value, lo, hi, "ok", "", n)
-    return out
+    return metric_values({m: points[m] for m in metrics}, draws, confidence, n, _why_undefined)
 
 
 def _why_undefined(metric: str) -> str:

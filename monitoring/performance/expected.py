@@ -30,7 +30,7 @@ import numpy as np
 
 from monitoring.performance.binned import COARSE_BINS, binned_auc
 from monitoring.performance.metrics import MetricValue
-from monitoring.performance.resampling import percentile_interval
+from monitoring.performance.resampling import metric_values
 from monitoring.store.aggregates import BinaryCells
 
 # Upper bound on draws × groups held in memory at once.
@@ -82,17 +82,7 @@ def estimate_cells(
             for m, values in groups.simulated(positives.astype(np.float64), shift).items():
                 if m in draws:
                     draws[m].append(values)
-    out = {}
-    for m in metrics:
-        value = points[m]
-        if value is None:
-            out[m] = MetricValue(m, None, None, None, "undefined", undefined(m), n_rows)
-            continue
-        lo, hi = (
-            percentile_interval(np.concatenate(draws[m]), confidence) if draws[m] else (None, None)
-        )
-        out[m] = MetricValue(m, value, lo, hi, "ok", "", n_rows)
-    return out
+    return metric_values({m: points[m] for m in metrics}, draws, confidence, n_rows, undefined)
 
 
 def _expected(

@@ -13,7 +13,7 @@ ROC AUC of weighted rows, shared with estimated performance.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -191,6 +191,31 @@ def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float | 
     tail = (1 - confidence) / 2 * 100
     lo, hi = np.percentile(finite, [tail, 100 - tail])
     return float(lo), float(hi)
+
+
+def metric_values(
+    points: Mapping[str, float | None],
+    draws: Mapping[str, list[np.ndarray]],
+    confidence: float,
+    n: int,
+    undefined: Callable[[str], str],
+) -> dict[str, MetricValue]:
+    """Each metric's value with the percentile interval of its resampled ``draws``.
+
+    ``points`` holds the metrics asked for (``None``: not defined on this
+    window, ``undefined(metric)`` says why); a metric without draws has no
+    interval; ``n`` is the rows it stands on.
+    """
+    out = {}
+    for m, value in points.items():
+        if value is None:
+            out[m] = MetricValue(m, None, None, None, "undefined", undefined(m), n)
+            continue
+        lo, hi = (
+            percentile_interval(np.concatenate(draws[m]), confidence) if draws[m] else (None, None)
+        )
+        out[m] = MetricValue(m, value, lo, hi, "ok", "", n)
+    return out
 
 
 def window_seed(seed: int, start: dt.datetime) -> np.random.Generator:
