@@ -9,6 +9,7 @@ import pytest
 from monitoring import log_records
 from monitoring.cli.main import main
 from monitoring.errors import MonitoringError
+from monitoring.report.pack import report_html
 from monitoring.report.review import drift_pack
 from monitoring.store.connection import Store
 from tests.conftest import tiny_spec
@@ -123,6 +124,9 @@ def test_too_few_labels_are_not_called_pending(store: Store) -> None:
     assert "labels pending" in weeks["- week of 2024-02-12"]
     others = [line for key, line in weeks.items() if key != "- week of 2024-02-12"]
     assert others and not any("pending" in line for line in others)
+    page = report_html(pack)  # the HTML report's summary says the same
+    assert "week of 2024-02-05: too few labels (n=2)" in page
+    assert "week of 2024-02-12: labels pending" in page
 
 
 def test_export_command_writes_the_zip(hostile: Store, tmp_path: Path) -> None:
