@@ -26,6 +26,7 @@ from monitoring.demo import build_demo
 from monitoring.drift.config import DriftConfig
 from monitoring.drift.online import OnlineReport, run_online
 from monitoring.errors import MonitoringError
+from monitoring.performance.applicable import target_stats
 from monitoring.performance.comparison import WindowComparison, compare_with_reference
 from monitoring.performance.errors_drift import ConceptDriftResult, error_drift
 from monitoring.performance.estimation import EstimationResult, estimate_performance
@@ -42,6 +43,7 @@ from monitoring.store.annotations import Annotation, list_annotations
 from monitoring.store.connection import Store, default_db_path, using_default_db
 from monitoring.store.ingest import RecordFile
 from monitoring.store.overview import ModelOverview, all_overviews
+from monitoring.store.reads import ColumnStats
 from monitoring.store.slices import SliceInfo, purge_drafts
 from monitoring.store.warm import keep_warm
 from monitoring.store.windows import Window, WindowPlan, window_count, window_records
@@ -318,13 +320,32 @@ def review_pack(
     config: DriftConfig,
     parts: frozenset[str],
     uploaded: SliceInfo | None = None,
+    period: str = "week",
+    metric: str | None = None,
 ) -> ReviewPack:
     """The pack's contents (drift run, figures, tables, summary), before any export.
 
-    Kept as objects, not pickled (its figures are large), so building the same
-    pack again in other formats only exports it. Shared and never changed.
+    ``period`` and ``metric`` are its performance part's windows and charted
+    metric. Kept as objects, not pickled (its figures are large), so building
+    the same pack again in other formats only exports it. Shared and never changed.
     """
-    return drift_pack(db.store, model, current, None, config, include=parts, uploaded=uploaded)
+    return drift_pack(
+        db.store,
+        model,
+        current,
+        None,
+        config,
+        include=parts,
+        uploaded=uploaded,
+        period=period,
+        metric=metric,
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=ENTRIES, show_spinner=False)
+def target_range(db: Db, model: str) -> ColumnStats | None:
+    """A regressor's target range over its reference (which metrics make sense depends on it)."""
+    return target_stats(db.store, model)
 
 
 # --------------------------------------------------------------------------- uploads

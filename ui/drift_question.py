@@ -56,7 +56,7 @@ class DriftQuestion:
 
 def ask(selection: Selection, spec: ModelSpec) -> DriftQuestion:
     """Draw the controls; return the comparison they describe."""
-    window_col, detector_col, correction_col = st.columns([2, 2, 1])
+    window_col, detector_col, correction_col = st.columns(3)
     with window_col:
         current, label, chosen = _current_window(selection)
     detector, correction = method_choice(detector_col, correction_col, "drift")
@@ -101,11 +101,12 @@ def method_choice(
         key=f"{prefix}_detector",
         format_func=_detector_label,
     )
-    correction = correction_col.radio(
+    # A select, not radios: beside two other pickers at 800 px, radio labels wrapped per
+    # syllable ("Bonferro ni").
+    correction = correction_col.selectbox(
         "Correction",
         CORRECTIONS,
         key=f"{prefix}_correction",
-        horizontal=True,
         format_func=CORRECTION_LABELS.__getitem__,
         help="Multiple-testing correction across features, for the fixed rule (the calibrated "
         "rule holds p-values to Bonferroni's level)",

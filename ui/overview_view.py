@@ -226,7 +226,9 @@ def model_summary(selection: Selection) -> None:
     st.subheader(md(selection.model))
     if summary.spec.description:
         st.caption(md(summary.spec.description))
-    left, middle, right, last = st.columns(4)
+    # Two rows of two: four tiles side by side truncated to "327,…" at 800 px.
+    left, middle = st.columns(2)
+    right, last = st.columns(2)
     left.metric("Records", f"{summary.rows:,}")
     coverage = summary.label_coverage
     middle.metric("Label coverage", "—" if coverage is None else f"{coverage:.1%}")

@@ -7,6 +7,8 @@ import time
 import streamlit as st
 
 from monitoring.drift.config import DriftConfig
+from monitoring.performance.applicable import applicable_metrics, default_metric, readable_plan
+from monitoring.performance.metrics import metric_info
 from monitoring.report import links
 from monitoring.report.export import STATIC_FORMATS
 from monitoring.report.pack import PACK_FORMATS, pack_zip
@@ -17,6 +19,7 @@ from monitoring.store.windows import PERIODS, Window, WindowPlan
 from monitoring.timeutil import Bounds, span_label
 from ui import data, url
 from ui.drift_question import DriftQuestion, method_choice
+from ui.performance_view import MIN_LABELLED, ROWS_RANGE
 from ui.sidebar import Selection
 from ui.text import md
 
@@ -26,8 +29,9 @@ PART_LABELS = {
     "grid": "grid of drifted features",
     "outputs": "prediction and score distributions",
     "table": "drift table (CSV)",
-    "performance": "performance per week vs the reference band",
+    "performance": "performance per period vs the reference band",
 }
+PERIOD_KEY, METRIC_KEY = "pack_period", "pack_metric"
 _BUILT_KEY = "pack_built"
 SIDEBAR, SLICE = "sidebar", "slice"
 
@@ -91,12 +95,15 @@ def builder(selection: Selection) -> None:
         key="pack_formats",
         help="report.html always holds every chart, interactive",
     )
+    period, metric = performance_choice(selection)
     url.publish(
         {
             links.DETECTOR: detector,
             links.CORRECTION: correction,
             links.PARTS: None if set(parts) == PACK_PARTS else ",".join(sorted(parts)),
             links.FORMATS: None if formats == choices[:1] else ",".join(formats),
+            links.PERIOD: period,
+            links.METRIC: metric,
         }
     )
     if problem:
@@ -110,6 +117,8 @@ def builder(selection: Selection) -> None:
         correction,
         tuple(sorted(parts)),
         tuple(formats),
+        period,
+        metric,
     )
     if st.button("Build review pack", type="primary", key="pack_build"):
         started = time.monotonic()
@@ -122,6 +131,8 @@ def builder(selection: Selection) -> None:
                 DriftConfig(detector, correction),
                 frozenset(parts),
                 uploaded,
+                period,
+                metric,
             )
             st.write(f"Exporting {len(pack.charts)} charts as {', '.join(formats) or 'HTML'}…")
             built_zip = pack_zip(pack, tuple(formats))
@@ -138,6 +149,44 @@ def builder(selection: Selection) -> None:
             key="pack_download",
             on_click="ignore",
         )
+
+
+def performance_choice(selection: Selection) -> tuple[str, str | None]:
+    """The performance part's period and metric (``None`` for a model without a target).
+
+    They open where the Performance page does: on the finest period whose
+    windows are few enough to read and hold enough labels (monthly when none
+    does), and on the model's headline metric; metrics that mean nothing for
+    the data are not offered.
+    """
+    spec = selection.db.store.model(selection.model).spec
+    summary = data.overview(selection.db, selection.model)
+    assert summary.first is not None and summary.last is not None  # a model has ≥ 1 row
+    readable = readable_plan(
+        summary.first, summary.last, summary.labelled, MIN_LABELLED, ROWS_RANGE
+    )
+    default_period = readable.period or PERIODS[-1]
+    url.seed(PERIOD_KEY, links.PERIOD, PERIODS, default_period)
+    left, right = st.columns(2)
+    period: str = left.selectbox(
+        "Performance windows",
+        PERIODS,
+        key=PERIOD_KEY,
+        format_func=lambda p: f"per {p}",
+        help="How the performance chart and table cut the reference and the current window",
+    )
+    if spec.target is None:
+        return period, None
+    names = applicable_metrics(spec, data.target_range(selection.db, selection.model))
+    url.seed(METRIC_KEY, links.METRIC, names, default_metric(spec, names))
+    metric: str = right.selectbox(
+        "Performance metric",
+        names,
+        key=METRIC_KEY,
+        format_func=lambda m: metric_info(m).label,
+        help="The metric charted and summarised; the performance CSV holds them all",
+    )
+    return period, metric
 
 
 def window_choice(selection: Selection) -> tuple[Bounds, str, SliceInfo | None]:

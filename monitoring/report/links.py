@@ -7,7 +7,8 @@ window (days, both included). A name means the same on every page that reads
 it; the pages that read each one:
 
 - ``period``: how windows are cut (Feature drift: the current window's kind;
-  Timeline and Performance: the window period, or ``rows`` with ``rows=N``).
+  Timeline and Performance: the window period, or ``rows`` with ``rows=N``;
+  Review pack: its performance part's period).
 - ``window``: the start of the one window a page shows (Feature drift's month,
   week … ; Performance's "one window"), ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM``.
 - ``slice``: a saved slice by name (Feature drift).
@@ -16,7 +17,7 @@ it; the pages that read each one:
   ``baseline``, ``ref_from``/``ref_to``: the drift question's settings.
 - ``range_from``/``range_to``: the Timeline's date range (days, both included).
 - ``online``: the column the Timeline's online detector runs on (set while it runs).
-- ``metric``: the performance metric.
+- ``metric``: the performance metric (Performance; Review pack's performance part).
 - ``against``: what an uploaded file is compared with (``reference``/``window``).
 - ``parts``, ``formats``: what a review pack holds (comma-separated).
 """

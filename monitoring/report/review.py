@@ -10,7 +10,12 @@ from monitoring.drift.config import DriftConfig
 from monitoring.drift.engine import run_configured
 from monitoring.drift.report import ColumnDrift, DriftReport
 from monitoring.errors import MonitoringError
-from monitoring.performance.realized import PerformanceResult, realized_performance
+from monitoring.performance.metrics import headline_metric, metrics_for
+from monitoring.performance.realized import (
+    PerformanceResult,
+    WindowPerformance,
+    realized_performance,
+)
 from monitoring.report.escape import markdown_text
 from monitoring.report.export import ChartContext
 from monitoring.report.figures.drift import distribution_figure, grid_figure, result_line
@@ -20,17 +25,18 @@ from monitoring.report.findings import findings
 from monitoring.report.pack import PackChart, PackTable, ReviewPack
 from monitoring.report.tables import for_people, quality_text, report_table
 from monitoring.report.text import slug, threshold_text, verdict_word
+from monitoring.schema import ModelSpec
 from monitoring.store.annotations import list_annotations
 from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.slices import SliceInfo
-from monitoring.store.windows import WindowPlan
+from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeutil import span_label
 from monitoring.uploads.compare import compare_slice
 
 PACK_PARTS = frozenset({"volume", "features", "grid", "outputs", "table", "performance"})
-# The metric a pack charts per task; the CSV has them all.
 PACK_RESAMPLES = 200
-PACK_METRIC = {"binary": "f1", "multiclass": "accuracy", "regression": "mae"}
+# More performance windows than this is neither readable nor quick to bootstrap.
+MAX_PACK_WINDOWS = 1_500
 
 
 def drift_context(report: DriftReport, current_label: str | None = None) -> ChartContext:
@@ -55,6 +61,8 @@ def drift_pack(
     max_features: int = 8,
     include: frozenset[str] = PACK_PARTS,
     uploaded: SliceInfo | None = None,
+    period: str = "week",
+    metric: str | None = None,
 ) -> ReviewPack:
     """Everything about one comparison, computing the drift run if it is not stored.
 
@@ -66,12 +74,17 @@ def drift_pack(
     :data:`PACK_PARTS`; the summary and the HTML report are always there.
     With ``uploaded`` the current side is that uploaded slice (``current`` is
     ignored) and the time-based parts (volume, performance) are left out.
+    The performance part cuts the reference and current windows per
+    ``period`` and charts ``metric`` (default: the model's headline metric,
+    its ``[alerts]`` first); its CSV holds every metric.
     """
     unknown = sorted(include - PACK_PARTS)
     if unknown:
         raise MonitoringError(
             f"unknown pack part(s) {unknown}; valid parts are {sorted(PACK_PARTS)}"
         )
+    if period not in PERIODS:
+        raise MonitoringError(f"unknown period {period!r}; valid periods are {list(PERIODS)}")
     config = config or DriftConfig()
     if uploaded is not None:
         report = compare_slice(store, uploaded, config, reference)
@@ -114,18 +127,24 @@ def drift_pack(
     tables = tables if "table" in include else []
     summary = list(_summary(report))
     if "performance" in include and spec.target:
-        result = realized_performance(
-            store,
-            model,
-            WindowPlan("week", start=report.reference[0], end=report.current[1]),
-            resamples=PACK_RESAMPLES,
-        )
-        metric = PACK_METRIC[spec.task]
+        metric = _checked_metric(spec, metric)
+        plan = WindowPlan(period, start=report.reference[0], end=report.current[1])
+        count = len(plan.windows(handle))
+        if count > MAX_PACK_WINDOWS:
+            raise MonitoringError(
+                f"{count:,} {period}s from the reference to the current window is more than "
+                f"a pack charts ({MAX_PACK_WINDOWS:,} at most): choose a longer period"
+            )
+        result = realized_performance(store, model, plan, resamples=PACK_RESAMPLES)
         charts.append(
-            PackChart(f"performance_{metric}", f"{metric} per week", metric_figure(result, metric))
+            PackChart(
+                f"performance_{metric}_{period}",
+                f"{metric} per {period}",
+                metric_figure(result, metric),
+            )
         )
-        tables.append(PackTable("performance", "Performance per week", result.frame()))
-        summary += _performance_lines(result, metric, report.current)
+        tables.append(PackTable("performance", f"Performance per {period}", result.frame()))
+        summary += _performance_lines(result, metric, period, report.current)
     summary += _annotation_lines(store, model, report)
     return ReviewPack(
         title=f"Drift review: {model}, {label}",
@@ -136,12 +155,27 @@ def drift_pack(
     )
 
 
+def _checked_metric(spec: ModelSpec, metric: str | None) -> str:
+    """``metric``, or the model's headline metric; a clear error for one the task lacks."""
+    offered = metrics_for(spec)
+    if metric is None:
+        return headline_metric(spec)
+    if metric not in offered:
+        raise MonitoringError(
+            f"metric {metric!r} is not one of a {spec.task} model's: {list(offered)}"
+        )
+    return metric
+
+
 def _performance_lines(
-    result: PerformanceResult, metric: str, current: tuple[dt.datetime, dt.datetime]
+    result: PerformanceResult,
+    metric: str,
+    period: str,
+    current: tuple[dt.datetime, dt.datetime],
 ) -> list[str]:
-    """The metric of each week of the current window against the reference band."""
+    """The metric of each window of the current window against the reference band."""
     band = result.bands.get(metric)
-    lines = ["", f"## Performance vs reference band ({metric}, weekly)"]
+    lines = ["", f"## Performance vs reference band ({metric}, per {period})"]
     if band is None or band.lower is None or band.upper is None:
         lines.append(f"- no reference band: {band.reason if band else 'metric not computed'}")
     else:
@@ -149,21 +183,33 @@ def _performance_lines(
             f"- reference band: {band.lower:.3g} to {band.upper:.3g} "
             f"(mean ± {band.sigmas:g}σ over {band.basis})"
         )
-    for week in result.windows:
-        if not (week.window.start < current[1] and week.window.end > current[0]):
+    moment = "%Y-%m-%d %H:%M" if period == "hour" else "%Y-%m-%d"
+    for window in result.windows:
+        if not (window.window.start < current[1] and window.window.end > current[0]):
             continue
-        value = week.metrics.get(metric)
-        shown = (
-            "labels pending"
-            if week.status == "pending" or value is None or value.value is None
-            else f"{value.value:.3g}"
-        )
-        outside = any(a.metric == metric for a in week.alerts)
+        outside = any(a.metric == metric for a in window.alerts)
         lines.append(
-            f"- week of {week.window.start:%Y-%m-%d}: {shown}"
+            f"- {period} of {window.window.start:{moment}}: {_metric_text(window, metric)}"
             f"{' — **outside the band**' if outside else ''}"
         )
     return lines
+
+
+def _metric_text(window: WindowPerformance, metric: str) -> str:
+    """A window's value of ``metric``, or why there is none: a window whose labels arrived
+    but are too few is not "pending" (its labels will not get more numerous)."""
+    value = window.metrics.get(metric)
+    if value is not None and value.value is not None:
+        return f"{value.value:.3g}"
+    labelled = window.window.labelled
+    if window.status == "empty":
+        return "no records"
+    if labelled == 0:
+        return "labels pending"
+    if value is not None and value.status == "too_few":
+        return f"too few labels (n={labelled:,})"
+    reason = value.reason if value is not None and value.reason else "not computed"
+    return f"undefined ({reason}, n={labelled:,})"
 
 
 def _annotation_lines(store: Store, model: str, report: DriftReport) -> list[str]:

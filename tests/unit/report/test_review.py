@@ -9,6 +9,7 @@ import pytest
 from monitoring import log_records
 from monitoring.cli.main import main
 from monitoring.errors import MonitoringError
+from monitoring.report.pack import report_html
 from monitoring.report.review import drift_pack
 from monitoring.store.connection import Store
 from tests.conftest import tiny_spec
@@ -40,7 +41,7 @@ def test_pack_holds_volume_features_outputs_and_the_table(hostile: Store) -> Non
     names = [c.name for c in pack.charts]
     assert names[0] == "volume" and "feature_age" in names
     assert {"output_pred", "output_score"} <= set(names)
-    assert "performance_f1" in names
+    assert "performance_f1_week" in names
     assert [t.name for t in pack.tables] == ["drift", "performance"]
     assert any(line.startswith("## Performance vs reference band (f1") for line in pack.summary)
     assert set(pack.tables[0].frame["column"]) == {"age", "income", "@plan", "pred", "score"}
@@ -71,6 +72,61 @@ def test_parts_can_be_left_out(hostile: Store) -> None:
     assert pack.tables == ()
     with pytest.raises(MonitoringError, match=r"unknown pack part\(s\) \['logo'\]"):
         drift_pack(hostile, "churn", (D(2024, 2, 1), D(2024, 3, 1)), include=frozenset({"logo"}))
+
+
+def test_a_chosen_period_and_metric_are_charted_and_tabled(hostile: Store) -> None:
+    pack = drift_pack(
+        hostile,
+        "churn",
+        (D(2024, 2, 1), D(2024, 3, 1)),
+        include=frozenset({"performance"}),
+        period="month",
+        metric="accuracy",
+    )
+    assert [c.name for c in pack.charts] == ["performance_accuracy_month"]
+    table = pack.tables[0]
+    assert table.title == "Performance per month"
+    # Monthly windows: January (the reference) and February, whatever the metric charted.
+    assert sorted(set(table.frame["start"])) == [D(2024, 1, 1), D(2024, 2, 1)]
+    head = pack.summary.index("## Performance vs reference band (accuracy, per month)")
+    assert pack.summary[head + 2].startswith("- month of 2024-02-01: ")
+    with pytest.raises(MonitoringError, match=r"metric 'mae' is not one of a binary"):
+        drift_pack(hostile, "churn", (D(2024, 2, 1), D(2024, 3, 1)), metric="mae")
+    with pytest.raises(MonitoringError, match=r"unknown period 'fortnight'"):
+        drift_pack(hostile, "churn", (D(2024, 2, 1), D(2024, 3, 1)), period="fortnight")
+
+
+def test_too_few_labels_are_not_called_pending(store: Store) -> None:
+    days = pd.date_range("2024-01-01", periods=120, freq="12h")
+    label: list[str | None] = [str(i % 2) for i in range(120)]
+    for i, ts in enumerate(days):
+        if D(2024, 2, 5) <= ts < D(2024, 2, 12) and ts.day != 5:
+            label[i] = None  # the week of 5 February: only that Monday's 2 rows labelled
+        if D(2024, 2, 12) <= ts < D(2024, 2, 19):
+            label[i] = None  # the week of 12 February: no label yet
+    frame = pd.DataFrame(
+        {
+            "ts": days,
+            "age": [float(i % 17) for i in range(120)],
+            "income": [float(i * 37 % 101) for i in range(120)],
+            "plan": ["basic" if i % 3 else "pro" for i in range(120)],
+            "pred": [str(i % 2) for i in range(120)],
+            "score": [0.2 + 0.6 * (i % 2) for i in range(120)],
+            "label": label,
+        }
+    )
+    log_records(frame, tiny_spec(), db=store.path)
+    pack = drift_pack(
+        store, "churn", (D(2024, 2, 1), D(2024, 3, 1)), include=frozenset({"performance"})
+    )
+    weeks = {line.split(":")[0]: line for line in pack.summary if line.startswith("- week of")}
+    assert "too few labels (n=2)" in weeks["- week of 2024-02-05"]
+    assert "labels pending" in weeks["- week of 2024-02-12"]
+    others = [line for key, line in weeks.items() if key != "- week of 2024-02-12"]
+    assert others and not any("pending" in line for line in others)
+    page = report_html(pack)  # the HTML report's summary says the same
+    assert "week of 2024-02-05: too few labels (n=2)" in page
+    assert "week of 2024-02-12: labels pending" in page
 
 
 def test_export_command_writes_the_zip(hostile: Store, tmp_path: Path) -> None:
