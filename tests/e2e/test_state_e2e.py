@@ -75,6 +75,8 @@ def test_each_pages_link_reproduces_its_view(app_url: str, browser) -> None:
 def test_choices_survive_a_page_switch(app_url: str, page) -> None:
     page.set_default_timeout(LOADED)
     page.goto(f"{app_url}/feature_drift?model={CLASSIFIER}&period=month&window=2013-07-01")
+    # As in open_fresh: a fresh tab reads "not running" before its first run draws anything.
+    page.locator(f'[data-testid="stMain"] :is({WIDGETS})').first.wait_for()
     wait_ready(page)
     drift = state(page)
     assert any("2013-07-01" in s for s in drift)
@@ -96,7 +98,7 @@ def test_the_online_expander_stays_open_when_toggled(app_url: str, page) -> None
     page.goto(f"{app_url}/timeline?model={CLASSIFIER}&period=month")
     wait_ready(page)
     expander = page.locator('[data-testid="stExpander"]').filter(has_text="Online detector")
-    expander.get_by_text("Online detector").click()
+    expander.locator("summary").click()  # its header (the toggle inside also names it)
     toggle = expander.get_by_text("Run the online detector")
     expect(toggle).to_be_visible()
     expect(expander.get_by_text("ERT (expected run time)")).to_be_visible()

@@ -19,7 +19,7 @@ def test_timeline_page_shows_the_heatmap(app_url: str, page) -> None:
     charts = page.locator('[data-testid="stPlotlyChart"]')
     expect(charts.first).to_be_visible()
     expect(charts).to_have_count(4)
-    expect(page.get_by_text("Effect size per window")).to_be_visible()
+    expect(page.get_by_text("Drift against the usual range")).to_be_visible()  # the heatmap
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     assert "period=week" in page.url and "feature=" in page.url
     SHOT.parent.mkdir(exist_ok=True)
