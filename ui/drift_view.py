@@ -15,12 +15,12 @@ from monitoring.report.figures.drift import distribution_figure, grid_figure
 from monitoring.report.figures.style import DRIFTED_ROW_CSS
 from monitoring.report.findings import findings
 from monitoring.report.review import drift_context
-from monitoring.report.tables import RHO, for_people, neutralise, ranking_table, report_table
+from monitoring.report.tables import for_people, neutralise, report_table
 from monitoring.report.text import p_text, verdict_word
 from monitoring.store.windows import WindowPlan
 from monitoring.timeutil import span_label
 from monitoring.uploads.compare import compare_slice, stored_slice_drift
-from ui import data, url
+from ui import data, timeline_view, url
 from ui.charts import show_figure
 from ui.drift_question import DriftQuestion
 from ui.sidebar import Selection
@@ -243,25 +243,7 @@ def ranking(selection: Selection) -> None:
     if not ranks:
         return
     st.subheader("Which feature first, over all weeks")
-    metric = next((r.metric for r in ranks if r.metric), None)
-    frame = ranking_table(ranks, metric)
-    st.dataframe(
-        neutralise(frame),
-        hide_index=True,
-        column_config={
-            "largest × limit": st.column_config.NumberColumn(format="%.2f×"),
-            RHO: st.column_config.NumberColumn(format="%+.2f"),
-            "p (ρ)": st.column_config.NumberColumn(format="%.2g"),
-        },
-    )
-    why = (
-        f"ρ: Spearman's correlation, over the judged weeks, between the feature's drift statistic "
-        f"and how far {metric} is from its reference value; p (ρ) says whether it is more than "
-        "chance."
-        if metric
-        else "The model has no labelled weeks: there is no performance to correlate the drift with."
-    )
-    st.caption(f"Most drifted weeks first, then the furthest beyond the usual limit. {why}")
+    timeline_view.show_ranking(ranks, next((r.metric for r in ranks if r.metric), None), "weeks")
 
 
 def _beyond_first(column: ColumnDrift) -> float:

@@ -10,9 +10,8 @@ question costs nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 
-import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -24,11 +23,11 @@ from monitoring.performance.metrics import headline_metric
 from monitoring.report import links
 from monitoring.report.figures import heatmap
 from monitoring.report.figures import timeline as figures
-from monitoring.report.tables import neutralise
+from monitoring.report.tables import RHO, neutralise, ranking_table
 from monitoring.store.annotations import Annotation
 from monitoring.timeline.engine import run_timeline
 from monitoring.timeline.multivariate import multivariate_timeline
-from monitoring.timeline.ranking import rank_features
+from monitoring.timeline.ranking import FeatureRank, rank_features
 from monitoring.timeline.report import Timeline
 from monitoring.timeutil import Bounds
 from ui import data, notes_view, url
@@ -146,32 +145,29 @@ def ranking(selection: Selection, result: Timeline, q: TimelineQuestion) -> None
     if not ranks or not result.tested_windows:
         return
     st.subheader("Which feature first")
-    rho = f"ρ with {metric} change" if metric else "ρ with the metric"
-    frame = pd.DataFrame(
-        {
-            "feature": [r.feature for r in ranks],
-            "drifted windows": [r.drifted_windows for r in ranks],
-            "largest × limit": [r.excess for r in ranks],
-            rho: [r.correlation for r in ranks],
-            "p (ρ)": [r.p_value for r in ranks],
-        }
-    )
+    show_ranking(ranks, metric, "windows")
+
+
+def show_ranking(ranks: Sequence[FeatureRank], metric: str | None, windows: str) -> None:
+    """The ranking table of :func:`~monitoring.report.tables.ranking_table` and what its
+    columns mean; ``windows`` names them on this page ("windows", "weeks")."""
     st.dataframe(
-        neutralise(frame),
+        neutralise(ranking_table(ranks, metric)),
         hide_index=True,
         column_config={
             "largest × limit": st.column_config.NumberColumn(format="%.2f×"),
-            rho: st.column_config.NumberColumn(format="%+.2f"),
+            RHO: st.column_config.NumberColumn(format="%+.2f"),
             "p (ρ)": st.column_config.NumberColumn(format="%.2g"),
         },
     )
     why = (
-        f"ρ: Spearman's correlation, over the judged windows, between the feature's drift "
-        f"statistic and how far {metric} is from its reference value."
+        f"ρ: Spearman's correlation, over the judged {windows}, between the feature's drift "
+        f"statistic and how far {metric} is from its reference value; p (ρ) says whether it is "
+        "more than chance."
         if metric
         else "The model has no labels: there is no performance to correlate the drift with."
     )
-    st.caption(f"Most drifted windows first, then the furthest beyond the usual limit. {why}")
+    st.caption(f"Most drifted {windows} first, then the furthest beyond the usual limit. {why}")
 
 
 def feature_chart(selection: Selection, result: Timeline, notes: list[Annotation]) -> None:
