@@ -7,29 +7,39 @@ names it), 2 a usage error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from monitoring.cli.alerts import add_alert_commands
-from monitoring.cli.check import add_check_command
-from monitoring.cli.compare import add_compare_command
-from monitoring.cli.drift import add_drift_command
-from monitoring.cli.export import add_export_command
 from monitoring.cli.options import add_db_option, positive_int, store_of
-from monitoring.cli.performance import add_performance_command
-from monitoring.cli.timeline import add_timeline_command
-from monitoring.demo import build_demo
 from monitoring.errors import MonitoringError
 from monitoring.schema import load_spec
 from monitoring.store.ingest import MAX_FILE_BYTES, import_file
 from monitoring.store.overview import all_overviews
 
+# Where each command's parser and code live. Only the module of the command being run is
+# imported: together they pull in SciPy, the alert rules, the timeline and the
+# performance code, about a second at the start of every command, `import` included.
+_COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "drift": ("monitoring.cli.drift", "add_drift_command"),
+    "performance": ("monitoring.cli.performance", "add_performance_command"),
+    "export": ("monitoring.cli.export", "add_export_command"),
+    "check": ("monitoring.cli.check", "add_check_command"),
+    **{
+        name: ("monitoring.cli.alerts", "add_alert_commands")
+        for name in ("alerts", "silence", "unsilence", "silences")
+    },
+    "timeline": ("monitoring.cli.timeline", "add_timeline_command"),
+    "compare": ("monitoring.cli.compare", "add_compare_command"),
+}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(argv[0] if argv else None).parse_args(argv)
     try:
         return args.run(args)
     except MonitoringError as exc:
@@ -37,7 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. With ``chosen`` one of this module's own commands
+    (``import``, ``models``, ``demo``) no other module is loaded, with one of
+    :data:`_COMMAND_MODULES` only its module; otherwise (help, a typo) every one is."""
     parser = argparse.ArgumentParser(
         prog="python -m monitoring", description=__doc__.splitlines()[0]
     )
@@ -74,13 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--if-missing", action="store_true", help="do nothing when the database file already exists"
     )
-    add_drift_command(commands)
-    add_performance_command(commands)
-    add_export_command(commands)
-    add_check_command(commands)
-    add_alert_commands(commands)
-    add_timeline_command(commands)
-    add_compare_command(commands)
+    own = {"import", "models", "demo"}
+    wanted = (
+        [] if chosen in own
+        else [_COMMAND_MODULES[chosen]] if chosen in _COMMAND_MODULES
+        else _COMMAND_MODULES.values()
+    )  # fmt: skip
+    for module, add in dict.fromkeys(wanted):  # each module once, in the table's order
+        getattr(importlib.import_module(module), add)(commands)
     return parser
 
 
@@ -134,6 +148,8 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from monitoring.demo import build_demo  # trains the demo models: scikit-learn, for this only
+
     path = store_of(args).path
     if args.if_missing and path.exists():
         return 0

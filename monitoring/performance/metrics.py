@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sklearn import metrics as skm
 
 from monitoring.errors import MonitoringError
 from monitoring.schema import DEFAULT_POSITIVE_LABEL, ModelSpec, Task
@@ -131,6 +130,10 @@ def point_metric(sample: Sample, metric: str) -> tuple[float | None, str]:
     reason = undefined_reason(sample, metric)
     if reason:
         return None, reason
+    # Imported here: scikit-learn costs about a second at every command's start, and most
+    # metrics are computed from per-window counts (binned.py) without it.
+    from sklearn import metrics as skm
+
     y, yhat, score = sample.y_true, sample.y_pred, sample.score
     if metric == "accuracy":
         value = skm.accuracy_score(y, yhat)
