@@ -240,13 +240,15 @@ def _window_cells(
     rows = counts.rows[picked]
     novel_counts = sides.outside_support(current, layout, len(cal.categories.get(feature, ())))
     limit = cal.limits.get(feature)
+    missing_limits = cal.missing[feature].limits(rows) if feature in cal.missing else None
+    novel_limits = cal.novel[feature].limits(n) if feature in cal.novel else None
     out = []
     for i in range(len(picked)):
         why = cells.untestable(float(reference.n.sum()), float(n[i]), current[i], base[i])
         missing = float((rows[i] - n[i]) / rows[i]) if rows[i] else None
         novel = float(novel_counts[i] / n[i]) if n[i] else None
-        missing_limit = cal.missing[feature].limit(rows[i]) if feature in cal.missing else None
-        novel_limit = cal.novel[feature].limit(n[i]) if feature in cal.novel else None
+        missing_limit = None if missing_limits is None else float(missing_limits[i])
+        novel_limit = None if novel_limits is None else float(novel_limits[i])
         quality = None
         if not why:
             quality = cells.over(missing, missing_limit) or cells.over(novel, novel_limit)
