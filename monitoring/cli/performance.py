@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from monitoring.cli.options import add_db_option, moment, positive_int, store_of, until
@@ -34,6 +35,7 @@ from monitoring.performance.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.performance.records import require_target
 from monitoring.store.connection import Store
+from monitoring.store.warm import keep_warm
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import covariate_verdicts
 
@@ -71,31 +73,40 @@ def add_performance_command(
 def run_performance(args: argparse.Namespace) -> int:
     """Compute and print; return the exit code (errors raise :class:`MonitoringError`)."""
     store = store_of(args)
+    keep_warm(store.path)
     plan = WindowPlan(args.period or "week", args.rows, args.since, args.until)
     handle = store.model(args.model)
     require_target(handle.spec)
     # A classifier's records are counted once, for all three parts below.
     cells = plan_cells(handle, plan) if handle.spec.task != "regression" else None
-    realized = realized_performance(
-        store,
-        args.model,
-        plan,
-        metrics=args.metrics,
-        resamples=args.resamples,
-        confidence=args.confidence,
-        seed=args.seed,
-        cells=cells,
-    )
-    estimate, estimate_note = _optional(
-        lambda: _estimate(store, args, plan, realized, cells), "estimation"
-    )
-    concept, concept_note = _optional(
-        lambda: error_drift(store, args.model, plan, cells=cells), "errors"
-    )
-    windows = [w.window for w in realized.windows]
-    verdicts, covariate_note = _optional(
-        lambda: covariate_verdicts(store, args.model, windows), "covariate drift"
-    )
+    if cells is not None:
+        windows = list(cells.windows)
+    else:
+        bounds = plan.bounds(handle)
+        windows = plan.over(*bounds).windows(handle) if bounds is not None else []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="covariate-drift") as pool:
+        # The drift timeline is mostly DuckDB counting, which runs outside the GIL: started
+        # first, it overlaps the metrics' resampling (3M rows, daily: 11.6 → 9.x s).
+        covariate = pool.submit(
+            _optional, lambda: covariate_verdicts(store, args.model, windows), "covariate drift"
+        )
+        realized = realized_performance(
+            store,
+            args.model,
+            plan,
+            metrics=args.metrics,
+            resamples=args.resamples,
+            confidence=args.confidence,
+            seed=args.seed,
+            cells=cells,
+        )
+        estimate, estimate_note = _optional(
+            lambda: _estimate(store, args, plan, realized, cells), "estimation"
+        )
+        concept, concept_note = _optional(
+            lambda: error_drift(store, args.model, plan, cells=cells), "errors"
+        )
+        verdicts, covariate_note = covariate.result()
     diagnoses = diagnose_windows(concept.windows, verdicts or {}) if concept is not None else ()
     document = performance_document(realized, estimate, concept, diagnoses)
     document["notes"] = [n for n in (estimate_note, concept_note, covariate_note) if n]

@@ -41,6 +41,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from monitoring.store.buffer_caps import SCAN_CAP
 from monitoring.store.connection import ModelHandle
 from monitoring.store.sql import quote_ident
 from monitoring.timeutil import Bounds
@@ -284,7 +285,7 @@ def _assigned(
     ts = f"t.{model.timestamp}"
     params: dict[str, object] = {"lo": windows[0][0], "hi": windows[-1][1]}
     where = f"{ts} >= $lo AND {ts} < $hi"
-    with model.store.connect() as con:
+    with model.store.connect(buffer_cap=SCAN_CAP) as con:
         cursor = con.cursor()
         try:
             if period is not None:

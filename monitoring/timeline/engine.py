@@ -37,6 +37,7 @@ from monitoring.drift.judge import Calibrated, FeatureCell
 from monitoring.drift.shapes import Shape
 from monitoring.errors import MonitoringError
 from monitoring.schema import ModelSpec
+from monitoring.store.buffer_caps import SCAN_CAP
 from monitoring.store.connection import ModelHandle, Store
 from monitoring.store.counts import calendar_period, count_windows, is_whole_period
 from monitoring.store.windows import Window, WindowPlan
@@ -91,7 +92,7 @@ def run_timeline(
     ref = reference or (handle.spec.reference.start, handle.spec.reference.end)
     fresh: list[WindowDrift] = []
     calibration = ""
-    with store.connect() as con:
+    with store.connect(buffer_cap=SCAN_CAP) as con:
         key = timeline_store.config_key(model, config, ref, min_rows, shape)
         marks = timeline_store.watermarks(con, model, ref, windows)
         stored = timeline_store.load(con, key, windows, marks) if use_stored else {}
