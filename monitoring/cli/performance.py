@@ -86,7 +86,7 @@ def run_performance(args: argparse.Namespace) -> int:
         windows = plan.over(*bounds).windows(handle) if bounds is not None else []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="covariate-drift") as pool:
         # The drift timeline is mostly DuckDB counting, which runs outside the GIL: started
-        # first, it overlaps the metrics' resampling (3M rows, daily: 11.6 → 9.x s).
+        # first, it overlaps the metrics' resampling (3M rows, daily: 11.6 → 9.6 s).
         covariate = pool.submit(
             _optional, lambda: covariate_verdicts(store, args.model, windows), "covariate drift"
         )
