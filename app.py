@@ -21,7 +21,6 @@ actor = auth.gate()
 with page.errors():  # a busy or broken database is said in words, here as on every page
     render_sidebar(data.store())
 auth.sidebar(actor)
-data.warm_up_detectors()
 st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

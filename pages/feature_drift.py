@@ -5,7 +5,7 @@ import streamlit as st
 from ui import data, drift_question, drift_view, pack_view, page
 from ui.text import md
 
-selection = page.start("Feature drift")
+selection = page.start("Feature drift", runs_detectors=True)
 with page.errors():
     spec = data.overview(selection.db, selection.model).spec
     question = drift_question.ask(selection, spec)

@@ -5,7 +5,7 @@ import streamlit as st
 from ui import pack_view, page
 from ui.text import md
 
-selection = page.start("Review pack")
+selection = page.start("Review pack", runs_detectors=True)
 st.write(
     f"One download about **{md(selection.model)}**: a window — the sidebar's production window, "
     "one calendar period or a saved slice — against the model's reference: charts in the "

@@ -3,7 +3,7 @@
 from ui import data, page, timeline_question
 from ui import timeline_view as view
 
-selection = page.start("Timeline")
+selection = page.start("Timeline", runs_detectors=True)
 with page.errors():
     question = timeline_question.ask(selection)
     timeline = view.timeline(selection, question)

@@ -5,7 +5,7 @@ import streamlit as st
 from ui import data, drift_view, page, upload_view
 from ui.text import md
 
-selection = page.start("Upload & compare")
+selection = page.start("Upload & compare", runs_detectors=True)
 spec = data.overview(selection.db, selection.model).spec
 st.caption(
     f"Model **{md(selection.model)}** (change it in the sidebar). The file is checked against "

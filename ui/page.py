@@ -10,6 +10,7 @@ import duckdb
 import streamlit as st
 
 from monitoring.errors import MonitoringError
+from ui import data
 from ui.router import require_router
 from ui.sidebar import Selection, current_selection
 from ui.text import md
@@ -21,12 +22,18 @@ NO_MODELS = (
 )
 
 
-def start(title: str) -> Selection:
+def start(title: str, runs_detectors: bool = False) -> Selection:
     """Route through the app, draw the title, and return the sidebar's selection.
 
+    ``runs_detectors``: the page may run Alibi Detect, whose import (with
+    PyTorch) then starts in the background (:func:`ui.data.warm_up_detectors`).
+    Only such pages start it: the import holds the GIL for seconds, which every
+    other page's first visit after a server start would wait on.
     Without any model the page says how to add one and stops.
     """
     require_router()
+    if runs_detectors:
+        data.warm_up_detectors()
     st.title(title)
     selection = current_selection()
     if selection is None:
