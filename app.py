@@ -21,6 +21,7 @@ actor = auth.gate()
 with page.errors():  # a busy or broken database is said in words, here as on every page
     render_sidebar(data.store())
 auth.sidebar(actor)
+data.freeze_heap()
 st.navigation(
     [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),

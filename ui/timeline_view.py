@@ -2,9 +2,9 @@
 
 The timeline itself is cached twice: in DuckDB by the library (stored
 windows, shared by every user and the ``check`` command) and, for reruns of
-the same view, in this session (:func:`ui.data.remembered`) keyed by database,
-data version and question, so moving a widget that does not change the
-question costs nothing.
+the same view, in the server's memory for every session (:func:`ui.data.shared`)
+keyed by database, data version and question, so moving a widget that does not
+change the question, or opening the same view in a new tab, costs nothing.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def timeline(selection: Selection, q: TimelineQuestion) -> Timeline:
         bar.empty()
         return result
 
-    return data.remembered(("timeline", selection.db, selection.model, q), compute)
+    return data.shared(("timeline", selection.db, selection.model, q), compute)
 
 
 def counts(result: Timeline) -> None:
@@ -210,7 +210,7 @@ def multivariate_chart(selection: Selection, result: Timeline, q: TimelineQuesti
         return [p.as_tuple() for p in found]
 
     key = ("multivariate", selection.db, selection.model, q.multivariate, bounds)
-    points = data.remembered(key, compute)
+    points = data.shared(key, compute)
     show_figure(
         figures.multivariate_figure(points, q.multivariate, q.config.p_threshold, result.reference),
         f"{selection.model}_multivariate",
