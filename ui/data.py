@@ -2,9 +2,10 @@
 
 Every ``st.cache_*`` of the app is here. Cached functions take a :class:`Db`
 (the database path and its data version, which grows with every import) as
-their first argument, so a new import is seen on the next rerun and stale
-entries age out; the rest of the key is the question itself (model, window
-plan, config). They never read widgets, and what they return is not mutated.
+their first argument, so a new import is seen (within :data:`REFRESH_S`, see
+:func:`current_db`) and stale entries age out; the rest of the key is the
+question itself (model, window plan, config). They never read widgets, and what
+they return is not mutated.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import gc
 import importlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -71,6 +73,29 @@ class Db:
     @property
     def store(self) -> Store:
         return Store(self.path)
+
+
+def current_db(store: Store) -> Db:
+    """``store`` as of the data version every session shows now.
+
+    A newer import is adopted once the version shown has been shown for
+    :data:`REFRESH_S`: a pipeline importing every few seconds would otherwise
+    make every session compute every answer again after each import (8 sessions
+    beside an import loop waited 20 s for a page). An answer computed meanwhile
+    may already include the newer rows; all are computed again when it is adopted.
+    """
+    now = time.monotonic()
+    version = store.data_version()
+    with _VERSIONS_LOCK:
+        shown = _VERSIONS.get(store.path)
+        if shown is None or (shown[0] != version and now - shown[1] >= REFRESH_S):
+            shown = _VERSIONS[store.path] = (version, now)
+    return Db(str(store.path), shown[0])
+
+
+REFRESH_S = 30.0
+_VERSIONS: dict[Path, tuple[int, float]] = {}  # per file: the version shown, since when
+_VERSIONS_LOCK = threading.Lock()
 
 
 # --------------------------------------------------------------------------- status and ranking

@@ -42,7 +42,7 @@ class Selection:
 def render_sidebar(store: Store) -> Selection | None:
     """Draw the sidebar and return the current selection (``None`` without models)."""
     url.keep()  # before any page draws: the choices of the page this run may be leaving
-    db = Db(str(store.path), store.data_version())
+    db = data.current_db(store)
     names = [o.spec.name for o in data.overviews(db)]
     if not names:
         st.sidebar.info(f"No models in {md(db.path)} yet.")
