@@ -35,7 +35,6 @@ from monitoring.performance.metrics import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES
 from monitoring.performance.realized import PerformanceResult, realized_performance
 from monitoring.performance.records import require_target
 from monitoring.store.connection import Store
-from monitoring.store.warm import keep_warm
 from monitoring.store.windows import PERIODS, WindowPlan
 from monitoring.timeline.engine import covariate_verdicts
 
@@ -73,7 +72,6 @@ def add_performance_command(
 def run_performance(args: argparse.Namespace) -> int:
     """Compute and print; return the exit code (errors raise :class:`MonitoringError`)."""
     store = store_of(args)
-    keep_warm(store.path)
     plan = WindowPlan(args.period or "week", args.rows, args.since, args.until)
     handle = store.model(args.model)
     require_target(handle.spec)

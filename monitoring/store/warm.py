@@ -6,7 +6,7 @@ about 0.1 s, against a millisecond for a connection while the instance is
 open. The app opens a connection per operation, about ten per page run, so it
 spent most of an empty rerun opening the file.
 
-A process that opts in (:func:`keep_warm`; the app does, the CLI does not) keeps
+A process that opts in (:func:`keep_warm`; the app and the CLI do) keeps
 one idle connection to the file while it is busy: it is closed when no operation
 has asked for the file for ``linger`` seconds, and at the latest ``longest``
 seconds after it was opened, after which the file is left alone for ``gap``
