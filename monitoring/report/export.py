@@ -227,6 +227,14 @@ def static_export_problem() -> str | None:
     return None if found else CHROMIUM_HINT
 
 
+def start_renderer() -> None:
+    """Start kaleido's browser now, so that the first export does not wait for it (1–4 s)."""
+    import kaleido
+
+    with _render_lock:
+        kaleido.start_sync_server(n=1, mathjax=False, silence_warnings=True)
+
+
 def _render(fig: dict[str, Any], fmt: str) -> bytes:
     import kaleido
 

@@ -24,7 +24,7 @@ import duckdb
 MIB = 2**20
 # Enough for a grouped scan that reads each block once or twice (counts per window and
 # bin): caching more of the table gains it little and costs the process its size.
-SCAN_CAP = 128 * MIB
+SCAN_CAP = 64 * MIB
 _UNKNOWN = -1  # never a cap: the limit in force is not known
 
 

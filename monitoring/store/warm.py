@@ -16,6 +16,7 @@ lock — it retries for 15 s — still gets its turn between the app's operation
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Callable
@@ -107,6 +108,14 @@ def release(path: str | Path) -> None:
         kept = _KEPT.pop(Path(path).resolve(), None)
     if kept is not None:
         kept.close()
+
+
+@atexit.register
+def _release_all() -> None:
+    """At exit, close every kept connection: a file's last connection closing is what
+    checkpoints its write-ahead log into it (a command's daemon watcher would not)."""
+    for path in list(_KEPT):
+        release(path)
 
 
 def pause(path: Path) -> None:
