@@ -1,9 +1,9 @@
 """The app's one place for caching library calls.
 
-Every ``st.cache_*`` of the app is here. Cached functions take a :class:`Db`
-(the database path and its data version, which grows with every import) as
-their first argument, so a new import is seen (within :data:`REFRESH_S`, see
-:func:`current_db`) and stale entries age out; the rest of the key is the
+Every ``st.cache_*`` of the app is here. Cached functions take a
+:class:`~ui.memo.Db` (the database path and its data version, which grows with
+every import) as their first argument, so a new import is seen (within
+:data:`ui.memo.REFRESH_S`) and stale entries age out; the rest of the key is the
 question itself (model, window plan, config). They never read widgets, and what
 they return is not mutated.
 """
@@ -14,12 +14,8 @@ import datetime as dt
 import gc
 import importlib
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -54,48 +50,12 @@ from monitoring.store.windows import Window, WindowPlan, window_count, window_re
 from monitoring.timeline.engine import covariate_verdicts, run_timeline
 from monitoring.timeline.ranking import FeatureRank, rank_features
 from monitoring.uploads.check import SliceCheck, check_slice
+from ui.memo import Db
 
 RECORDS_SHOWN = 500
-SHARED = 16  # answers kept by shared(), for every session
 TTL, ENTRIES = 600, 32
 # Half the CLI's draws: the page's first paint matters more than the third digit of a bound.
 PAGE_RESAMPLES = 200
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Db:
-    """A database file as of one data version: the first part of every cache key."""
-
-    path: str
-    version: int
-
-    @property
-    def store(self) -> Store:
-        return Store(self.path)
-
-
-def current_db(store: Store) -> Db:
-    """``store`` as of the data version every session shows now.
-
-    A newer import is adopted once the version shown has been shown for
-    :data:`REFRESH_S`: a pipeline importing every few seconds would otherwise
-    make every session compute every answer again after each import (8 sessions
-    beside an import loop waited 20 s for a page). An answer computed meanwhile
-    may already include the newer rows; all are computed again when it is adopted.
-    """
-    now = time.monotonic()
-    version = store.data_version()
-    with _VERSIONS_LOCK:
-        shown = _VERSIONS.get(store.path)
-        if shown is None or (shown[0] != version and now - shown[1] >= REFRESH_S):
-            shown = _VERSIONS[store.path] = (version, now)
-    return Db(str(store.path), shown[0])
-
-
-REFRESH_S = 30.0
-_VERSIONS: dict[Path, tuple[int, float]] = {}  # per file: the version shown, since when
-_VERSIONS_LOCK = threading.Lock()
 
 
 # --------------------------------------------------------------------------- status and ranking
@@ -149,23 +109,24 @@ def warm_up_detectors() -> threading.Thread:
 
 def _import_detectors() -> None:
     importlib.import_module("alibi_detect.cd")
-    freeze_heap.clear()  # the imported modules join the objects the collector leaves alone
-    freeze_heap()
+    _freeze()  # the detectors' modules join the objects the collector leaves alone
 
 
 @st.cache_resource(show_spinner=False)
 def freeze_heap() -> int:
-    """Exempt every object alive now (the imported modules, mostly) from garbage collection.
+    """Exempt every object alive now (the imported modules, mostly) from garbage
+    collection, once per server: the app calls it after its imports (the
+    detectors' import does the same after it). Returns the objects frozen."""
+    return _freeze()
 
-    They live as long as the server, yet each full collection walked them all:
-    with Alibi Detect and PyTorch loaded, 500,000 objects and 0.25–0.3 s, which
-    came several times a minute in the middle of a rerun (a warm widget change
-    took 0.1 s of work and 0.3 s of collection). Called once by the app after
-    its imports and again after the detectors' import. Returns the objects
-    frozen so far. Collections also come less often (gen 0 every 20,000
-    allocations instead of 700): building one figure allocates tens of thousands of
-    objects, and each collection walks the results and figures cached meanwhile.
-    """
+
+def _freeze() -> int:
+    """The objects alive now live as long as the server, yet each full collection walked
+    them all: with Alibi Detect and PyTorch loaded, 500,000 objects and 0.25–0.3 s, which
+    came several times a minute in the middle of a rerun (a warm widget change took
+    0.1 s of work and 0.3 s of collection). Collections also come less often (gen 0
+    every 20,000 allocations instead of 700): building one figure allocates tens of
+    thousands of objects, and each collection walks what was cached meanwhile."""
     gc.set_threshold(20_000, 20, 20)
     gc.freeze()
     return gc.get_freeze_count()
@@ -273,39 +234,6 @@ def notes(db_path: str, model: str) -> list[Annotation]:
 
 
 # --------------------------------------------------------------------------- drift over time
-
-
-def shared(key: Hashable, compute: Callable[[], T]) -> T:
-    """The answer under ``key`` for every session, or ``compute()``'s (kept for the next).
-
-    For results computed with a progress bar, which a ``st.cache_data``
-    function cannot draw again on a cache hit. The last :data:`SHARED` answers
-    are kept, so going back to the previous view (week → month → week) costs
-    nothing, and neither does a new tab or another analyst opening the same
-    view (the Timeline used to compute its timeline again in every new session).
-    A session asking while another computes the same key waits for that answer.
-    """
-    with _SHARED_LOCK:
-        if key in _SHARED_ANSWERS:
-            _SHARED_ANSWERS.move_to_end(key)  # the newest used is kept longest
-            return _SHARED_ANSWERS[key]  # type: ignore[return-value]
-        computing = _COMPUTING.setdefault(key, threading.Lock())
-    with computing:
-        with _SHARED_LOCK:
-            if key in _SHARED_ANSWERS:  # computed by another session meanwhile
-                return _SHARED_ANSWERS[key]  # type: ignore[return-value]
-        value = compute()
-        with _SHARED_LOCK:
-            _SHARED_ANSWERS[key] = value
-            while len(_SHARED_ANSWERS) > SHARED:
-                _SHARED_ANSWERS.popitem(last=False)
-            _COMPUTING.pop(key, None)
-    return value
-
-
-_SHARED_LOCK = threading.Lock()
-_SHARED_ANSWERS: OrderedDict[Hashable, object] = OrderedDict()
-_COMPUTING: dict[Hashable, threading.Lock] = {}
 
 
 @st.cache_resource(ttl=TTL, max_entries=256, show_spinner=False)

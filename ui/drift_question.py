@@ -29,6 +29,7 @@ from monitoring.store.slices import SliceInfo, list_slices
 from monitoring.store.windows import PERIODS, Window, WindowPlan
 from monitoring.timeutil import Bounds
 from ui import data, url
+from ui.memo import Db
 from ui.sidebar import Selection
 from ui.text import md
 
@@ -45,7 +46,7 @@ DEFAULT_CAP, CAP_RANGE = 1000, (100, 20_000)
 class DriftQuestion:
     """What the page compares: two windows of a model under one configuration."""
 
-    db: data.Db
+    db: Db
     model: str
     reference: Bounds
     current: Bounds

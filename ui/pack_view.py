@@ -19,6 +19,7 @@ from monitoring.store.windows import PERIODS, Window, WindowPlan
 from monitoring.timeutil import Bounds, span_label
 from ui import data, url
 from ui.drift_question import DriftQuestion, method_choice
+from ui.memo import Db
 from ui.performance_view import MIN_LABELLED, ROWS_RANGE
 from ui.sidebar import Selection
 from ui.text import md
@@ -37,7 +38,7 @@ SIDEBAR, SLICE = "sidebar", "slice"
 
 
 def pack_bytes(
-    db: data.Db,
+    db: Db,
     model: str,
     current: Bounds,
     reference: Bounds | None,

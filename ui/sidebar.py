@@ -15,8 +15,8 @@ import streamlit as st
 from monitoring.report import links
 from monitoring.store.connection import Store
 from monitoring.timeutil import naive_utc, span_label
-from ui import data, url
-from ui.data import Db
+from ui import data, memo, url
+from ui.memo import Db
 from ui.text import md
 
 MODEL_KEY = "sidebar_model"
@@ -42,7 +42,7 @@ class Selection:
 def render_sidebar(store: Store) -> Selection | None:
     """Draw the sidebar and return the current selection (``None`` without models)."""
     url.keep()  # before any page draws: the choices of the page this run may be leaving
-    db = data.current_db(store)
+    db = memo.current_db(store)
     names = [o.spec.name for o in data.overviews(db)]
     if not names:
         st.sidebar.info(f"No models in {md(db.path)} yet.")

@@ -2,7 +2,7 @@
 
 The timeline itself is cached twice: in DuckDB by the library (stored
 windows, shared by every user and the ``check`` command) and, for reruns of
-the same view, in the server's memory for every session (:func:`ui.data.shared`)
+the same view, in the server's memory for every session (:func:`ui.memo.shared`)
 keyed by database, data version and question, so moving a widget that does not
 change the question, or opening the same view in a new tab, costs nothing.
 """
@@ -30,7 +30,7 @@ from monitoring.timeline.multivariate import multivariate_timeline
 from monitoring.timeline.ranking import FeatureRank, rank_features
 from monitoring.timeline.report import Timeline
 from monitoring.timeutil import Bounds
-from ui import data, notes_view, url
+from ui import data, memo, notes_view, url
 from ui.charts import show_figure
 from ui.sidebar import Selection
 from ui.timeline_question import NO_MULTIVARIATE, TimelineQuestion
@@ -73,7 +73,7 @@ def timeline(selection: Selection, q: TimelineQuestion) -> Timeline:
         bar.empty()
         return result
 
-    return data.shared(("timeline", selection.db, selection.model, q), compute)
+    return memo.shared(("timeline", selection.db, selection.model, q), compute)
 
 
 def counts(result: Timeline) -> None:
@@ -210,7 +210,7 @@ def multivariate_chart(selection: Selection, result: Timeline, q: TimelineQuesti
         return [p.as_tuple() for p in found]
 
     key = ("multivariate", selection.db, selection.model, q.multivariate, bounds)
-    points = data.shared(key, compute)
+    points = memo.shared(key, compute)
     show_figure(
         figures.multivariate_figure(points, q.multivariate, q.config.p_threshold, result.reference),
         f"{selection.model}_multivariate",

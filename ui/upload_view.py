@@ -30,6 +30,7 @@ from monitoring.uploads.compare import compare_slice
 from monitoring.uploads.slices import inspect, save_checked
 from ui import auth, data, url
 from ui.confirm import confirmed
+from ui.memo import Db
 from ui.sidebar import Selection
 from ui.text import md
 
@@ -117,7 +118,7 @@ def slice_of(selection: Selection, spec: ModelSpec, check: SliceCheck) -> SliceI
     return draft
 
 
-def drop_draft(db: data.Db) -> None:
+def drop_draft(db: Db) -> None:
     """Delete this session's draft, if it still is one."""
     held = st.session_state.pop(DRAFT_KEY, None)
     if held is None:
@@ -150,13 +151,13 @@ def baseline(selection: Selection, spec: ModelSpec) -> tuple[Bounds, str]:
     return (spec.reference.start, spec.reference.end), "the reference"
 
 
-def compare(db: data.Db, info: SliceInfo, against: Bounds) -> DriftReport:
+def compare(db: Db, info: SliceInfo, against: Bounds) -> DriftReport:
     """The comparison, from stored results when this content was compared before."""
     with st.spinner(f"Comparing {md(info.label)} …"):
         return compare_slice(db.store, info, DriftConfig(), against)
 
 
-def save_form(db: data.Db, info: SliceInfo) -> None:
+def save_form(db: Db, info: SliceInfo) -> None:
     """Name and keep a draft; a saved slice just says so."""
     if not info.draft:
         st.caption(f"Saved as slice **{md(info.name)}** on {info.uploaded_at:%Y-%m-%d %H:%M} UTC.")
@@ -177,19 +178,19 @@ def save_form(db: data.Db, info: SliceInfo) -> None:
     st.success(f"Saved as slice **{md(saved.name)}** ({saved.rows:,} rows).")
 
 
-def save(db: data.Db, info: SliceInfo, name: str) -> SliceInfo:
+def save(db: Db, info: SliceInfo, name: str) -> SliceInfo:
     """Keep the draft ``info`` as a slice named ``name`` (editors and admins; audited)."""
     actor = auth.require("save_slice")
     return slices.save_draft(db.store, info.id, name, actor)
 
 
-def remove(db: data.Db, info: SliceInfo) -> None:
+def remove(db: Db, info: SliceInfo) -> None:
     """Delete the saved slice ``info`` and its rows (admins only; audited)."""
     actor = auth.require("delete_slice")
     slices.delete_slice(db.store, info.id, actor)
 
 
-def saved_list(db: data.Db, model: str) -> None:
+def saved_list(db: Db, model: str) -> None:
     """The model's saved slices; admins may delete one, after confirming."""
     saved = slices.list_slices(db.store, model)
     if not saved:

@@ -179,11 +179,11 @@ def direct_action() -> None:
     from monitoring.store import slices
     from monitoring.store.annotations import list_annotations
     from monitoring.store.ingest import RecordFile
-    from ui import data, notes_view, upload_view
+    from ui import memo, notes_view, upload_view
     from ui.sidebar import Selection
     from ui.text import md  # noqa: F401  (the page's imports, as a real page has them)
 
-    db = data.Db(os.environ["DRIFTWATCH_DB"], 0)
+    db = memo.Db(os.environ["DRIFTWATCH_DB"], 0)
     store = db.store
     info = slices.list_slices(store, "churn")[0]
     note = list_annotations(store, "churn")[0]

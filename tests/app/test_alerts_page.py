@@ -108,10 +108,10 @@ def direct_action() -> None:
 
     import streamlit as st
 
-    from ui import alerts_view, data
+    from ui import alerts_view, memo
     from ui.sidebar import Selection
 
-    db = data.Db(os.environ["DRIFTWATCH_DB"], 0)
+    db = memo.Db(os.environ["DRIFTWATCH_DB"], 0)
     selection = Selection(db, "churn", dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1))
     action = st.session_state["action"]
     if action == "acknowledge":

@@ -11,7 +11,7 @@ import pytest
 from monitoring import log_records
 from monitoring.store.connection import Store
 from tests.conftest import tiny_records, tiny_spec
-from ui import data
+from ui import memo
 
 
 def test_a_newer_import_is_shown_once_the_shown_version_is_old_enough(
@@ -20,16 +20,16 @@ def test_a_newer_import_is_shown_once_the_shown_version_is_old_enough(
     store = Store(tmp_path / "v.duckdb")
     log_records(tiny_records(10), tiny_spec(), db=store.path)
     clock = [1000.0]
-    monkeypatch.setattr(data.time, "monotonic", lambda: clock[0])
-    first = data.current_db(store)
+    monkeypatch.setattr(memo.time, "monotonic", lambda: clock[0])
+    first = memo.current_db(store)
     assert first.version == store.data_version()
 
     log_records(tiny_records(10, start="2024-03-01"), tiny_spec(), db=store.path)
-    clock[0] += data.REFRESH_S - 1
-    assert data.current_db(store) == first  # shown for less than REFRESH_S: kept
+    clock[0] += memo.REFRESH_S - 1
+    assert memo.current_db(store) == first  # shown for less than REFRESH_S: kept
 
     clock[0] += 1
-    newer = data.current_db(store)
+    newer = memo.current_db(store)
     assert newer.version == store.data_version() > first.version
 
 
@@ -37,4 +37,4 @@ def test_the_first_look_at_a_file_shows_its_newest_import(tmp_path: Path) -> Non
     store = Store(tmp_path / "w.duckdb")
     log_records(tiny_records(10), tiny_spec(), db=store.path)
     log_records(tiny_records(10, start="2024-03-01"), tiny_spec(), db=store.path)
-    assert data.current_db(store).version == store.data_version() == 2
+    assert memo.current_db(store).version == store.data_version() == 2
